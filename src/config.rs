@@ -1,0 +1,88 @@
+//! Limits and timeouts of a [`Server`](crate::Server) or [`Service`](crate::Service).
+
+use std::time::Duration;
+
+/// Default of [`Config::max_head_bytes`].
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// Default of [`Config::max_headers`].
+pub const MAX_HEADERS: usize = 100;
+/// Default of [`Config::max_target_bytes`].
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+/// Default of [`Config::max_body_bytes`].
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Default of [`Config::max_drain_bytes`].
+pub const MAX_DRAIN_BYTES: u64 = 256 * 1024;
+
+/// Every limit and timeout a connection applies, in one place.
+///
+/// Build one from [`Config::default()`] and change what you need:
+///
+/// ```
+/// use std::time::Duration;
+/// let config = smolweb::Config {
+///     header_timeout: Duration::from_secs(5),
+///     max_body_bytes: 64 * 1024,
+///     ..smolweb::Config::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest request head (request line and header fields) accepted; larger → `431`, or `414`
+    /// when the request line alone does not fit.
+    ///
+    /// **Default:** 32 KiB ([`MAX_HEAD_BYTES`]). **Unit:** bytes.
+    pub max_head_bytes: usize,
+    /// Most header fields accepted in one request; more → `431`. Capped at 256.
+    ///
+    /// **Default:** 100 ([`MAX_HEADERS`]). **Unit:** fields.
+    pub max_headers: usize,
+    /// Longest request target (path and query) accepted; longer → `414`.
+    ///
+    /// **Default:** 8 KiB ([`MAX_TARGET_BYTES`]). **Unit:** bytes.
+    pub max_target_bytes: usize,
+    /// Largest body that [`Request::body_bytes`](crate::Request::body_bytes),
+    /// [`body_string`](crate::Request::body_string) and
+    /// [`body_json`](crate::Request::body_json) will buffer; larger → `413`.
+    /// Streaming the body with [`Request::take_body`](crate::Request::take_body) is not limited.
+    ///
+    /// **Default:** 2 MiB ([`MAX_BODY_BYTES`]). **Unit:** bytes.
+    pub max_body_bytes: usize,
+    /// How much of a body the handler did not read is read and discarded so the connection
+    /// can carry the next request; past this the connection is closed instead.
+    ///
+    /// **Default:** 256 KiB ([`MAX_DRAIN_BYTES`]). **Unit:** bytes.
+    pub max_drain_bytes: u64,
+    /// How long an idle keep-alive connection waits for the first byte of its next request.
+    ///
+    /// **Default:** 60 s. **Unit:** time.
+    pub keep_alive_timeout: Duration,
+    /// How long a request head may take from its first byte to its blank line (slowloris).
+    ///
+    /// **Default:** 10 s. **Unit:** time.
+    pub header_timeout: Duration,
+    /// How long a request body may go without a byte arriving while it is being read.
+    ///
+    /// **Default:** 30 s. **Unit:** time.
+    pub body_timeout: Duration,
+    /// How long a response write may make no progress (a client that stopped reading).
+    ///
+    /// **Default:** 30 s. **Unit:** time.
+    pub write_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_head_bytes: MAX_HEAD_BYTES,
+            max_headers: MAX_HEADERS,
+            max_target_bytes: MAX_TARGET_BYTES,
+            max_body_bytes: MAX_BODY_BYTES,
+            max_drain_bytes: MAX_DRAIN_BYTES,
+            keep_alive_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! One connection: read a head, run the handler, write the response, repeat.
+//!
+//! Requests on a connection are handled one after another, so pipelined requests are answered
+//! in order. Every byte goes out through [`Transport::poll_send`]. An I/O error ends only this
+//! connection; a client that went away is logged at debug level.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_io::Timer;
+use futures_lite::AsyncReadExt;
+use futures_lite::io::BufReader;
+use http_types::headers::CONTENT_TYPE;
+use http_types::{Body, Method, Response, Version};
+
+use crate::fs::FileBody;
+use crate::h1::head::{Framing, Head, HeadError};
+use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK, Persist};
+use crate::inbound::{self, BodyReader, BodyState, Continue, HeadEvent, Shared};
+use crate::transport::{poll_deadline, send_all};
+use crate::{Config, Request, Service, Transport};
+
+/// A response body with a known length is copied into the write buffer and sent in pieces of
+/// at most this much.
+const SEND_CHUNK: usize = 64 * 1024;
+/// Read size for bodies of unknown length, each sent as one chunk as soon as it is read.
+const STREAM_CHUNK: usize = 16 * 1024;
+/// The write buffer is given back to the allocator between requests when it grew past this.
+const KEEP_WRITE_BUFFER: usize = 16 * 1024;
+/// Buffer between a request body and the handler reading it.
+const BODY_BUFFER: usize = 8 * 1024;
+/// After refusing a request, input is read and discarded for at most this long (and this
+/// much) before closing, so the refusal is not lost to a TCP reset.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 64 * 1024;
+
+pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
+    let config = service.config();
+    let peer = transport.peer_addr();
+    let shared = Arc::new(Shared::new(transport));
+    let mut out = Vec::new();
+    loop {
+        let head = match inbound::read_head(&shared, config).await {
+            Ok(HeadEvent::Head(head)) => head,
+            Ok(HeadEvent::Closed) => break,
+            Ok(HeadEvent::Refused(e)) => {
+                log::debug!("refused request from {peer:?}: {e}");
+                if refuse(&shared, &mut out, e, config).await.is_ok() {
+                    linger(&shared).await;
+                }
+                break;
+            }
+            Err(e) => {
+                log_end(peer, &e);
+                break;
+            }
+        };
+        match exchange(service, &shared, &mut out, head, peer).await {
+            Ok(Next::KeepAlive) => {}
+            Ok(Next::Close) => break,
+            Ok(Next::LingerAndClose) => {
+                linger(&shared).await;
+                break;
+            }
+            Err(e) => {
+                log_end(peer, &e);
+                break;
+            }
+        }
+        out.clear();
+        if out.capacity() > KEEP_WRITE_BUFFER {
+            out = Vec::new();
+        }
+        shared.lock().shrink_if_idle();
+    }
+}
+
+/// What the connection does after an exchange.
+enum Next {
+    KeepAlive,
+    Close,
+    /// Close, but unread request bytes may still be arriving.
+    LingerAndClose,
+}
+
+async fn exchange<T: Transport>(
+    service: &Service,
+    shared: &Arc<Shared<T>>,
+    out: &mut Vec<u8>,
+    head: Head,
+    peer: Option<std::net::SocketAddr>,
+) -> io::Result<Next> {
+    let config = service.config();
+    let Head {
+        mut request,
+        framing,
+        keep_alive,
+        expect_continue,
+        ..
+    } = head;
+    let is_head = request.method() == Method::Head;
+    let http10 = request.version() == Some(Version::Http1_0);
+    let generation = {
+        let mut st = shared.lock();
+        st.begin_body(framing, expect_continue);
+        st.generation
+    };
+    if framing != Framing::None {
+        let reader = BodyReader::new(shared.clone(), generation, config.body_timeout);
+        let len = match framing {
+            Framing::Length(n) => usize::try_from(n).ok(),
+            _ => None,
+        };
+        let had_type = request.header(CONTENT_TYPE).is_some();
+        request.set_body(Body::from_reader(
+            BufReader::with_capacity(BODY_BUFFER, reader),
+            len,
+        ));
+        if !had_type {
+            // http-types invents a content type for any body it is given; a client's request
+            // must show only what the client sent.
+            request.remove_header(CONTENT_TYPE);
+        }
+    }
+
+    let res = service
+        .respond(Request::new(request, peer, config.max_body_bytes))
+        .await;
+
+    let mut keep = keep_alive && !asks_to_close(&res);
+    let mut unread_input = false;
+    // Whatever of the request body the handler left must go before the next request.
+    let (body_done, continue_state) = {
+        let st = shared.lock();
+        (matches!(st.body, BodyState::Done), st.continue_)
+    };
+    if !body_done {
+        let waiting_for_continue = matches!(continue_state, Continue::Owed(_));
+        let drained = !waiting_for_continue
+            && inbound::drain_body(shared, config.max_drain_bytes, config.body_timeout)
+                .await
+                .unwrap_or(false);
+        if !drained {
+            keep = false;
+            unread_input = !waiting_for_continue;
+        }
+    }
+    write_response(shared, out, res, is_head, http10, &mut keep, config).await?;
+    Ok(match (keep, unread_input) {
+        (true, _) => Next::KeepAlive,
+        (false, false) => Next::Close,
+        (false, true) => Next::LingerAndClose,
+    })
+}
+
+fn asks_to_close(res: &Response) -> bool {
+    res.header("connection").is_some_and(|v| {
+        v.iter().any(|v| {
+            v.as_str()
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+        })
+    })
+}
+
+async fn write_response<T: Transport>(
+    shared: &Shared<T>,
+    out: &mut Vec<u8>,
+    mut res: Response,
+    is_head: bool,
+    http10: bool,
+    keep: &mut bool,
+    config: &Config,
+) -> io::Result<()> {
+    let transport = &shared.transport;
+    let timeout = config.write_timeout;
+    let file = res.ext_mut().remove::<FileBody>();
+    let body = res.take_body();
+    let len = match &file {
+        Some(file) => Some(file.len()),
+        None => body.len().map(|n| n as u64),
+    };
+    let framing = match len {
+        _ if !encode::status_has_body(res.status()) => encode::Framing::NoBody,
+        Some(n) => encode::Framing::Length(n),
+        None if !http10 => encode::Framing::Chunked,
+        None => {
+            *keep = false;
+            encode::Framing::Close
+        }
+    };
+    let persist = match (*keep, http10) {
+        (false, _) => Persist::Close,
+        (true, true) => Persist::KeepAlive,
+        (true, false) => Persist::Default,
+    };
+    out.clear();
+    encode::write_head(out, &res, framing, persist);
+    if is_head || framing == encode::Framing::NoBody {
+        return send_all(transport, out, timeout).await;
+    }
+    match (file, framing) {
+        (Some(file), _) => file.send(transport, out, timeout).await,
+        (None, encode::Framing::Length(n)) => send_sized(transport, out, body, n, timeout).await,
+        (None, framing) => {
+            send_streamed(
+                transport,
+                out,
+                body,
+                framing == encode::Framing::Chunked,
+                timeout,
+            )
+            .await
+        }
+    }
+}
+
+/// Reads up to `max` bytes of `body` onto the end of `out`; returns how many.
+async fn read_onto(body: &mut Body, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    let start = out.len();
+    out.resize(start + max, 0);
+    let result = body.read(&mut out[start..]).await;
+    out.truncate(start + *result.as_ref().unwrap_or(&0));
+    result
+}
+
+/// A body of known length: head and body share sends; small responses take one `send`.
+async fn send_sized<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    mut body: Body,
+    len: u64,
+    timeout: Duration,
+) -> io::Result<()> {
+    let mut left = len;
+    while left > 0 {
+        let room = SEND_CHUNK.saturating_sub(out.len()).max(4096);
+        let n = read_onto(
+            &mut body,
+            out,
+            room.min(usize::try_from(left).unwrap_or(usize::MAX)),
+        )
+        .await?;
+        if n == 0 {
+            // The framing promised more: the only honest ending is closing the connection.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "response body shorter than its length",
+            ));
+        }
+        left -= n as u64;
+        if out.len() >= SEND_CHUNK || left == 0 {
+            send_all(transport, out, timeout).await?;
+            out.clear();
+        }
+    }
+    if !out.is_empty() {
+        send_all(transport, out, timeout).await?;
+    }
+    Ok(())
+}
+
+/// A body of unknown length: each read is sent at once, as a chunk or (HTTP/1.0) raw.
+async fn send_streamed<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    mut body: Body,
+    chunked: bool,
+    timeout: Duration,
+) -> io::Result<()> {
+    loop {
+        let slot = out.len();
+        if chunked {
+            out.resize(slot + CHUNK_HEADER_LEN, 0);
+        }
+        let n = read_onto(&mut body, out, STREAM_CHUNK).await?;
+        if n == 0 {
+            out.truncate(slot);
+            if chunked {
+                out.extend_from_slice(LAST_CHUNK);
+            }
+            send_all(transport, out, timeout).await?;
+            return Ok(());
+        }
+        if chunked {
+            encode::write_chunk_header(&mut out[slot..slot + CHUNK_HEADER_LEN], n);
+            out.extend_from_slice(b"\r\n");
+        }
+        send_all(transport, out, timeout).await?;
+        out.clear();
+    }
+}
+
+/// Answers a refused head: its status, a one-line reason, `Connection: close`.
+async fn refuse<T: Transport>(
+    shared: &Shared<T>,
+    out: &mut Vec<u8>,
+    e: HeadError,
+    config: &Config,
+) -> io::Result<()> {
+    let mut res = Response::new(e.status);
+    res.set_body(format!("{}\n", e.reason));
+    let mut keep = false;
+    write_response(shared, out, res, false, false, &mut keep, config).await
+}
+
+/// Reads and discards input for a short while, so closing does not reset the connection
+/// while the client is still sending (which could destroy the response in flight).
+async fn linger<T: Transport>(shared: &Shared<T>) {
+    let mut timer: Option<Timer> = None;
+    let mut total = 0;
+    let mut scratch = [0u8; 2048];
+    let _ = std::future::poll_fn(|cx| {
+        while total < LINGER_BYTES {
+            match shared.transport.poll_recv(cx, &mut scratch) {
+                std::task::Poll::Ready(Ok(0)) | std::task::Poll::Ready(Err(_)) => break,
+                std::task::Poll::Ready(Ok(n)) => total += n,
+                std::task::Poll::Pending => {
+                    return poll_deadline::<()>(&mut timer, LINGER, cx, "linger");
+                }
+            }
+        }
+        std::task::Poll::Ready(Ok(()))
+    })
+    .await;
+}
+
+/// A connection ending on an error: a client that went away is not news.
+fn log_end(peer: Option<std::net::SocketAddr>, e: &io::Error) {
+    use io::ErrorKind::*;
+    match e.kind() {
+        BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected | UnexpectedEof
+        | TimedOut => {
+            log::debug!("connection from {peer:?} ended: {e}")
+        }
+        _ => log::warn!("connection from {peer:?} failed: {e}"),
+    }
+}

@@ -1,0 +1,111 @@
+//! Handler errors: a status for the client, the cause kept for the log.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http_types::StatusCode;
+
+use crate::{IntoResponse, Response};
+
+/// An error a handler returns: becomes a response with its status and a short message.
+///
+/// Any `std::error::Error` converts into it with `?`, as a `500 Internal Server Error` whose
+/// body says only that; the cause is logged, never sent. Errors meant for the client are made
+/// with [`Error::new`].
+///
+/// ```
+/// use smolweb::{Error, Request, Result, StatusCode};
+///
+/// async fn parse_id(req: Request) -> Result<String> {
+///     let id: u64 = req
+///         .param("id")
+///         .and_then(|s| s.parse().ok())
+///         .ok_or_else(|| Error::new(StatusCode::BadRequest, "id must be a number"))?;
+///     let contents = std::fs::read_to_string(format!("/nonexistent/{id}"))?; // io::Error → 500
+///     Ok(contents)
+/// }
+/// # let _ = parse_id;
+/// ```
+pub struct Error {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// `std::result::Result` with [`Error`] as the error.
+pub type Result<T = Response, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error whose `message` is meant for the client, sent as the plain-text body.
+    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            status,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A server-side failure: the client sees `status` and its reason phrase; `source` goes to
+    /// the log only.
+    pub fn from_source(
+        status: StatusCode,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error {
+            status,
+            message: Cow::Borrowed(status.canonical_reason()),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The status the response will carry.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message the client will see.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
+    fn from(e: E) -> Self {
+        Error::from_source(StatusCode::InternalServerError, e)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("status", &u16::from(self.status))
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", u16::from(self.status), self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Some(source) = &self.source {
+            if self.status.is_server_error() {
+                log::error!("handler failed: {source}");
+            } else {
+                log::debug!("request failed: {source}");
+            }
+        }
+        let mut res = Response::new(self.status);
+        res.set_body(self.message.into_owned());
+        res
+    }
+}

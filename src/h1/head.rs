@@ -1,0 +1,378 @@
+//! Request heads (RFC 9112 §2–§7): request line, header fields and body framing.
+//!
+//! [`parse`] turns the bytes of one request head into an `http_types::Request` plus what the
+//! connection needs to know: how the body is framed, whether to keep the connection, whether
+//! the client waits for `100 Continue`. Anything ambiguous is rejected with a [`HeadError`]
+//! carrying the status to answer with; the connection is then closed.
+
+use http_types::headers::{self, HeaderName, HeaderValue};
+use http_types::{Method, StatusCode, Url, Version};
+
+/// Hard upper bound on header fields, whatever the configuration says (the parser's table
+/// lives on the stack).
+pub(crate) const HARD_MAX_HEADERS: usize = 256;
+
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body (no Content-Length, no Transfer-Encoding, or `Content-Length: 0`).
+    None,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A parsed request head.
+pub(crate) struct Head {
+    pub request: http_types::Request,
+    pub framing: Framing,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
+    /// Bytes of the buffer the head took, including the blank line.
+    pub len: usize,
+}
+
+/// Why a request head was refused: the status to answer with and a one-line reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadError {
+    /// The status of the response sent before closing.
+    pub status: StatusCode,
+    /// A short, plain-text reason that reveals nothing about the server.
+    pub reason: &'static str,
+}
+
+impl HeadError {
+    pub(crate) const fn new(status: StatusCode, reason: &'static str) -> Self {
+        HeadError { status, reason }
+    }
+}
+
+impl std::fmt::Display for HeadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", u16::from(self.status), self.reason)
+    }
+}
+
+impl std::error::Error for HeadError {}
+
+const fn bad(reason: &'static str) -> HeadError {
+    HeadError::new(StatusCode::BadRequest, reason)
+}
+
+/// Limits [`parse`] enforces on one head.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeadLimits {
+    pub max_headers: usize,
+    pub max_target: usize,
+}
+
+/// The error for a head that did not end within `max_head_bytes`.
+pub(crate) fn too_large(buf: &[u8]) -> HeadError {
+    let first_line_done = buf
+        .iter()
+        .skip_while(|b| **b == b'\r' || **b == b'\n')
+        .any(|b| *b == b'\n');
+    if first_line_done {
+        HeadError::new(
+            StatusCode::RequestHeaderFieldsTooLarge,
+            "request header section too large",
+        )
+    } else {
+        HeadError::new(StatusCode::UriTooLong, "request target too long")
+    }
+}
+
+/// Parses one request head from the start of `buf`.
+///
+/// `Ok(None)` means more bytes are needed. `scratch` is a reused string for building the URL.
+pub(crate) fn parse(
+    buf: &[u8],
+    limits: HeadLimits,
+    scratch: &mut String,
+) -> Result<Option<Head>, HeadError> {
+    let mut table = [httparse::EMPTY_HEADER; HARD_MAX_HEADERS];
+    let max = limits.max_headers.clamp(1, HARD_MAX_HEADERS);
+    let mut req = httparse::Request::new(&mut table[..max]);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(parse_error(e)),
+    };
+    let version = match req.version {
+        Some(0) => Version::Http1_0,
+        Some(1) => Version::Http1_1,
+        _ => {
+            return Err(HeadError::new(
+                StatusCode::HttpVersionNotSupported,
+                "HTTP version not supported",
+            ));
+        }
+    };
+    let method = parse_method(req.method.unwrap_or(""))?;
+    let target = req.path.unwrap_or("");
+    if target.len() > limits.max_target {
+        return Err(HeadError::new(
+            StatusCode::UriTooLong,
+            "request target too long",
+        ));
+    }
+
+    let mut fields = Fields::default();
+    for h in req.headers.iter() {
+        fields.note(h)?;
+    }
+    let framing = fields.framing()?;
+    let http11 = version == Version::Http1_1;
+    if http11 && fields.hosts != 1 {
+        return Err(bad("HTTP/1.1 request needs exactly one Host header"));
+    }
+    if fields.hosts > 1 {
+        return Err(bad("more than one Host header"));
+    }
+    let keep_alive = !fields.close && (http11 || fields.keep_alive);
+    let expect_continue = match fields.expect {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case(b"100-continue") => http11,
+        Some(_) => {
+            return Err(HeadError::new(
+                StatusCode::ExpectationFailed,
+                "unsupported expectation",
+            ));
+        }
+    };
+
+    let url = build_url(target, fields.host, scratch)?;
+    let mut request = http_types::Request::new(method, url);
+    request.set_version(Some(version));
+    for h in req.headers.iter() {
+        let value = HeaderValue::from_bytes(h.value.to_vec())
+            .map_err(|_| bad("header value is not ASCII"))?;
+        request.append_header(header_name(h.name)?, value);
+    }
+    Ok(Some(Head {
+        request,
+        framing,
+        keep_alive,
+        expect_continue,
+        len,
+    }))
+}
+
+fn parse_error(e: httparse::Error) -> HeadError {
+    use httparse::Error as E;
+    match e {
+        E::TooManyHeaders => HeadError::new(
+            StatusCode::RequestHeaderFieldsTooLarge,
+            "too many header fields",
+        ),
+        E::Version => HeadError::new(
+            StatusCode::HttpVersionNotSupported,
+            "HTTP version not supported",
+        ),
+        E::HeaderName => bad("invalid header name"),
+        E::HeaderValue => bad("invalid header value"),
+        E::NewLine => bad("invalid line ending"),
+        E::Token => bad("invalid method"),
+        E::Status => bad("invalid request line"),
+    }
+}
+
+/// Methods are case-sensitive tokens (RFC 9110 §9.1): `get` is not `GET`.
+fn parse_method(m: &str) -> Result<Method, HeadError> {
+    Ok(match m {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        "OPTIONS" => Method::Options,
+        "CONNECT" => Method::Connect,
+        "TRACE" => Method::Trace,
+        other if other.bytes().all(|b| b.is_ascii_uppercase() || b == b'-') => other
+            .parse()
+            .map_err(|_| HeadError::new(StatusCode::NotImplemented, "method not implemented"))?,
+        _ => {
+            return Err(HeadError::new(
+                StatusCode::NotImplemented,
+                "method not implemented",
+            ));
+        }
+    })
+}
+
+/// What the connection-level header fields said, gathered in one pass.
+#[derive(Default)]
+struct Fields<'a> {
+    hosts: usize,
+    host: Option<&'a [u8]>,
+    content_length: Option<u64>,
+    /// Transfer codings in order, across all Transfer-Encoding fields.
+    chunked_last: Option<bool>,
+    chunked_count: usize,
+    other_coding: bool,
+    close: bool,
+    keep_alive: bool,
+    expect: Option<&'a [u8]>,
+}
+
+impl<'a> Fields<'a> {
+    fn note(&mut self, h: &httparse::Header<'a>) -> Result<(), HeadError> {
+        let name = h.name.as_bytes();
+        let value = h.value;
+        if name.eq_ignore_ascii_case(b"host") {
+            self.hosts += 1;
+            self.host = Some(trim(value));
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            for item in value.split(|b| *b == b',') {
+                let n = parse_length(trim(item)).ok_or(bad("invalid Content-Length"))?;
+                if self.content_length.is_some_and(|old| old != n) {
+                    return Err(bad("conflicting Content-Length values"));
+                }
+                self.content_length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            for item in value.split(|b| *b == b',').map(trim) {
+                if item.is_empty() {
+                    continue;
+                }
+                let chunked = item.eq_ignore_ascii_case(b"chunked");
+                self.chunked_count += usize::from(chunked);
+                self.other_coding |= !chunked;
+                self.chunked_last = Some(chunked);
+            }
+            if self.chunked_last.is_none() {
+                return Err(bad("empty Transfer-Encoding"));
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for item in value.split(|b| *b == b',').map(trim) {
+                self.close |= item.eq_ignore_ascii_case(b"close");
+                self.keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            if self.expect.is_some() {
+                return Err(bad("more than one Expect header"));
+            }
+            self.expect = Some(trim(value));
+        }
+        Ok(())
+    }
+
+    /// RFC 9112 §6.3, strictly: both framings, or a final coding other than chunked, is an
+    /// attempt at smuggling or a client we cannot understand.
+    fn framing(&self) -> Result<Framing, HeadError> {
+        match (self.chunked_last, self.content_length) {
+            (Some(_), Some(_)) => Err(bad("both Content-Length and Transfer-Encoding")),
+            (Some(false), None) => Err(bad("final transfer coding is not chunked")),
+            (Some(true), None) if self.chunked_count > 1 => Err(bad("chunked applied twice")),
+            (Some(true), None) if self.other_coding => Err(HeadError::new(
+                StatusCode::NotImplemented,
+                "transfer coding not implemented",
+            )),
+            (Some(true), None) => Ok(Framing::Chunked),
+            (None, Some(0)) | (None, None) => Ok(Framing::None),
+            (None, Some(n)) => Ok(Framing::Length(n)),
+        }
+    }
+}
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// `1*DIGIT`, no sign, no whitespace, no overflow.
+pub(crate) fn parse_length(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Host names as RFC 3986 reg-name / IP-literal, plus an optional port: anything that could
+/// change the meaning of the URL we build (`/`, `?`, `#`, `@`, `\`) is refused.
+fn valid_host(host: &[u8]) -> bool {
+    host.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%' | b'!' | b'$'
+            )
+            || matches!(
+                b,
+                b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            )
+    })
+}
+
+fn build_url(target: &str, host: Option<&[u8]>, scratch: &mut String) -> Result<Url, HeadError> {
+    if target.starts_with('/') {
+        let host = match host {
+            Some(h) if !h.is_empty() => h,
+            _ => b"localhost".as_slice(),
+        };
+        if !valid_host(host) {
+            return Err(bad("invalid Host header"));
+        }
+        scratch.clear();
+        scratch.push_str("http://");
+        // valid_host checked the bytes are ASCII.
+        scratch.push_str(std::str::from_utf8(host).map_err(|_| bad("invalid Host header"))?);
+        scratch.push_str(target);
+        return Url::parse(scratch).map_err(|_| bad("invalid request target"));
+    }
+    let scheme_ok = target
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        || target
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    if scheme_ok {
+        // Absolute form (RFC 9112 §3.2.2): the target's authority wins over Host.
+        let url = Url::parse(target).map_err(|_| bad("invalid request target"))?;
+        if url.host_str().is_some_and(|h| !h.is_empty()) {
+            return Ok(url);
+        }
+    }
+    Err(bad("invalid request target"))
+}
+
+/// Header names, sharing http-types' static names for the common ones (no allocation).
+fn header_name(name: &str) -> Result<HeaderName, HeadError> {
+    static KNOWN: [HeaderName; 18] = [
+        headers::HOST,
+        headers::USER_AGENT,
+        headers::ACCEPT,
+        headers::ACCEPT_ENCODING,
+        headers::ACCEPT_LANGUAGE,
+        headers::CONNECTION,
+        headers::CONTENT_LENGTH,
+        headers::CONTENT_TYPE,
+        headers::COOKIE,
+        headers::REFERER,
+        headers::CACHE_CONTROL,
+        headers::IF_NONE_MATCH,
+        headers::IF_MODIFIED_SINCE,
+        headers::IF_RANGE,
+        headers::AUTHORIZATION,
+        headers::TRANSFER_ENCODING,
+        headers::EXPECT,
+        headers::ORIGIN,
+    ];
+    if let Some(known) = KNOWN.iter().find(|k| k.as_str().eq_ignore_ascii_case(name)) {
+        return Ok(known.clone());
+    }
+    name.parse().map_err(|_| bad("invalid header name"))
+}

@@ -1,0 +1,148 @@
+//! Response heads (RFC 9112 §4, §6): status line, header fields, framing, chunk frames.
+
+use std::io::Write;
+
+use http_types::{Response, StatusCode};
+
+use super::date;
+
+/// How the body that follows a response head is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// The status never carries a body (1xx, 204, 304): no Content-Length either.
+    NoBody,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Neither: the body ends when the connection closes (HTTP/1.0 clients).
+    Close,
+}
+
+/// What the `Connection` header should say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persist {
+    /// HTTP/1.1 keep-alive: nothing to say.
+    Default,
+    /// HTTP/1.0 keep-alive: `Connection: keep-alive`.
+    KeepAlive,
+    /// `Connection: close`.
+    Close,
+}
+
+/// True for statuses whose responses never have a body (RFC 9110 §6.4.1).
+pub(crate) fn status_has_body(status: StatusCode) -> bool {
+    let code = u16::from(status);
+    !(code < 200 || code == 204 || code == 304)
+}
+
+/// Header fields smolweb writes itself; a handler's values for these are ignored.
+fn is_hop_by_hop(name: &str) -> bool {
+    [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+    ]
+    .contains(&name)
+}
+
+/// A field value that could split the response (CR, LF or NUL) is never written.
+fn is_safe(bytes: &[u8]) -> bool {
+    !bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+/// Appends the status line and header section of `res` to `out`.
+pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, persist: Persist) {
+    let status = res.status();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    let _ = write!(out, "{}", u16::from(status));
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut has_date = false;
+    for (name, values) in res.iter() {
+        let name = name.as_str();
+        if is_hop_by_hop(name) {
+            continue;
+        }
+        has_date |= name == "date";
+        for value in values.iter() {
+            let value = value.as_str();
+            if !is_safe(name.as_bytes()) || !is_safe(value.as_bytes()) {
+                log::warn!("dropping response header {name:?}: CR, LF or NUL in it");
+                continue;
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    if !has_date {
+        out.extend_from_slice(b"date: ");
+        out.extend_from_slice(&date::now());
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Framing::Length(n) => {
+            let _ = write!(out, "content-length: {n}\r\n");
+        }
+        Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        Framing::NoBody | Framing::Close => {}
+    }
+    match persist {
+        Persist::Default => {}
+        Persist::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        Persist::Close => out.extend_from_slice(b"connection: close\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Room left before chunk data for its size line: 8 hex digits and CRLF.
+pub(crate) const CHUNK_HEADER_LEN: usize = 10;
+
+/// Writes the size line of a chunk of `len` bytes into the 10 bytes reserved before it.
+///
+/// The size is zero-padded to 8 hex digits (RFC 9112 allows leading zeros), so the space can
+/// be reserved before the data is read.
+pub(crate) fn write_chunk_header(slot: &mut [u8], len: usize) {
+    debug_assert!(len <= 0xffff_ffff && slot.len() == CHUNK_HEADER_LEN);
+    for (i, b) in slot[..8].iter_mut().enumerate() {
+        let nibble = (len >> (4 * (7 - i))) & 0xf;
+        *b = b"0123456789abcdef"[nibble];
+    }
+    slot[8..].copy_from_slice(b"\r\n");
+}
+
+/// The last chunk and an empty trailer section.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_has_framing_and_no_injected_lines() {
+        let mut res = Response::new(StatusCode::Ok);
+        res.insert_header("x-ok", "yes");
+        res.insert_header("x-evil", "a\r\nset-cookie: x=1");
+        res.insert_header("content-length", "999");
+        let mut out = Vec::new();
+        write_head(&mut out, &res, Framing::Length(5), Persist::Close);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+        assert!(text.contains("x-ok: yes\r\n"));
+        assert!(!text.contains("set-cookie"));
+        assert!(!text.contains("999"));
+        assert!(text.contains("content-length: 5\r\n"));
+        assert!(text.ends_with("connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn chunk_header_is_fixed_width_hex() {
+        let mut slot = [0u8; CHUNK_HEADER_LEN];
+        write_chunk_header(&mut slot, 0x1a2b);
+        assert_eq!(&slot, b"00001a2b\r\n");
+    }
+}

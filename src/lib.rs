@@ -1,0 +1,76 @@
+//! smolweb: a small, fast HTTP/1.1 web framework on [smol](https://docs.rs/smol) that never
+//! dies because a client went away.
+//!
+//! Handlers are plain async functions; a [`Router`] maps methods and paths to them; a
+//! [`Server`] runs the router on smol executor threads. Types from
+//! [http-types](https://docs.rs/http-types) are the vocabulary, re-exported as [`http`] and,
+//! for the everyday ones, at the crate root.
+//!
+//! ```no_run
+//! use smolweb::{Json, Request, Result, Router, Server};
+//!
+//! async fn hello(_req: Request) -> &'static str {
+//!     "Hello, World!"
+//! }
+//!
+//! async fn user(req: Request) -> Result<Json<serde_json::Value>> {
+//!     let id = req.param("id").unwrap_or_default();
+//!     Ok(Json(serde_json::json!({ "id": id })))
+//! }
+//!
+//! let app = Router::new()
+//!     .get("/", hello)
+//!     .get("/users/:id", user)
+//!     .middleware(smolweb::log_requests);
+//! Server::bind("127.0.0.1:8080")?.run(app)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Clients that go away
+//!
+//! Every byte written to a socket goes through one module, [`socket`], which uses
+//! `send(2)` with `MSG_NOSIGNAL` (`SO_NOSIGPIPE` on Apple and BSD). Files are streamed in
+//! chunks through the same path (see [`fs`](crate::FileResponse)). A client that disconnects
+//! mid-response ends its own connection with an ordinary error, even in a process whose
+//! `SIGPIPE` is at its default action.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod config;
+mod conn;
+mod error;
+mod fs;
+pub mod h1;
+mod handler;
+mod inbound;
+mod logger;
+pub mod memory;
+mod percent;
+mod request;
+mod response;
+mod router;
+mod server;
+mod service;
+pub mod socket;
+mod transport;
+
+/// The HTTP vocabulary: the `http-types` crate, re-exported.
+pub use http_types as http;
+pub use http_types::{Body, Method, Mime, StatusCode, Url};
+
+/// An HTTP response (`http_types::Response`).
+pub type Response = http_types::Response;
+
+pub use config::{
+    Config, MAX_BODY_BYTES, MAX_DRAIN_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_TARGET_BYTES,
+};
+pub use error::{Error, Result};
+pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
+pub use handler::{BoxFuture, Handler, Middleware, Next};
+pub use logger::log_requests;
+pub use request::Request;
+pub use response::{IntoResponse, Json};
+pub use router::Router;
+pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
+pub use service::Service;
+pub use transport::Transport;

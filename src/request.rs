@@ -1,0 +1,252 @@
+//! [`Request`]: what a handler receives.
+
+use std::any::Any;
+use std::io;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::Arc;
+
+use futures_lite::AsyncReadExt;
+use http_types::headers::{HeaderName, Headers};
+use http_types::{Body, Method, StatusCode, Url, Version};
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result};
+
+/// Shared application state, as stored by [`Router::with_state`](crate::Router::with_state).
+pub(crate) type State = Arc<dyn Any + Send + Sync>;
+
+/// A path parameter's value: where it is in the URL path, and its percent-decoded copy when
+/// decoding changed it.
+#[derive(Debug, Clone)]
+pub(crate) struct ParamValue {
+    pub raw: Range<usize>,
+    pub decoded: Option<String>,
+}
+
+/// An HTTP request: an `http_types::Request` plus what routing found (path parameters and
+/// the router's state).
+///
+/// ```
+/// use smolweb::{Request, Router};
+///
+/// async fn greet(req: Request) -> String {
+///     let name = req.param("name").unwrap_or("stranger");
+///     let agent = req.header("user-agent").unwrap_or("?");
+///     format!("hello {name} ({agent}), you asked for {}", req.path())
+/// }
+/// let app = Router::new().get("/hello/:name", greet);
+/// # let _ = app;
+/// ```
+#[derive(Debug)]
+pub struct Request {
+    inner: http_types::Request,
+    params: Vec<(Arc<str>, ParamValue)>,
+    /// The route ended in a `*wildcard` (the last entry of `params`).
+    wildcard: bool,
+    state: Option<State>,
+    peer: Option<SocketAddr>,
+    body_limit: usize,
+}
+
+impl Request {
+    /// Wraps an `http_types::Request`, for calling handlers directly (in tests, say).
+    ///
+    /// ```
+    /// use smolweb::{http::{Method, Url}, Request};
+    /// let req = Request::from_http(smolweb::http::Request::new(
+    ///     Method::Get,
+    ///     Url::parse("http://example.com/a?b=1").unwrap(),
+    /// ));
+    /// assert_eq!((req.path(), req.query()), ("/a", Some("b=1")));
+    /// ```
+    pub fn from_http(inner: http_types::Request) -> Self {
+        Request {
+            inner,
+            params: Vec::new(),
+            wildcard: false,
+            state: None,
+            peer: None,
+            body_limit: crate::config::MAX_BODY_BYTES,
+        }
+    }
+
+    pub(crate) fn new(
+        inner: http_types::Request,
+        peer: Option<SocketAddr>,
+        body_limit: usize,
+    ) -> Self {
+        Request {
+            inner,
+            params: Vec::new(),
+            wildcard: false,
+            state: None,
+            peer,
+            body_limit,
+        }
+    }
+
+    /// The request method.
+    pub fn method(&self) -> Method {
+        self.inner.method()
+    }
+
+    /// The full URL (scheme `http`, host from the `Host` header or the absolute-form target).
+    pub fn url(&self) -> &Url {
+        self.inner.url()
+    }
+
+    /// The path, still percent-encoded, e.g. `/users/42`.
+    pub fn path(&self) -> &str {
+        self.inner.url().path()
+    }
+
+    /// The query string without `?`, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.inner.url().query()
+    }
+
+    /// The HTTP version of the request.
+    pub fn version(&self) -> Option<Version> {
+        self.inner.version()
+    }
+
+    /// The first value of a header, e.g. `req.header("content-type")`.
+    pub fn header(&self, name: impl Into<HeaderName>) -> Option<&str> {
+        self.inner.header(name).map(|values| values.as_str())
+    }
+
+    /// All header fields.
+    pub fn headers(&self) -> &Headers {
+        self.inner.as_ref()
+    }
+
+    /// A path parameter by name, percent-decoded: `:id` in `/users/:id`, or `*rest` in
+    /// `/static/*rest`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        let (_, value) = self.params.iter().find(|(n, _)| &**n == name)?;
+        Some(
+            value
+                .decoded
+                .as_deref()
+                .unwrap_or(&self.path()[value.raw.clone()]),
+        )
+    }
+
+    pub(crate) fn set_params(&mut self, params: Vec<(Arc<str>, ParamValue)>, wildcard: bool) {
+        self.params = params;
+        self.wildcard = wildcard;
+    }
+
+    /// The `*wildcard` part of the path as sent (still percent-encoded), if the route had one.
+    pub(crate) fn raw_wildcard(&self) -> Option<&str> {
+        let (_, value) = self.params.last().filter(|_| self.wildcard)?;
+        Some(&self.path()[value.raw.clone()])
+    }
+
+    /// The state given to [`Router::with_state`](crate::Router::with_state).
+    ///
+    /// # Panics
+    /// If the router has no state of type `S`: a programming error, which the server turns
+    /// into a `500` for this request. Use [`try_state`](Self::try_state) to check.
+    pub fn state<S: Send + Sync + 'static>(&self) -> &S {
+        self.try_state().unwrap_or_else(|| {
+            panic!(
+                "no state of type {} on this router: call Router::with_state",
+                std::any::type_name::<S>()
+            )
+        })
+    }
+
+    /// The router's state if it is of type `S`.
+    pub fn try_state<S: Send + Sync + 'static>(&self) -> Option<&S> {
+        self.state.as_deref()?.downcast_ref()
+    }
+
+    pub(crate) fn set_state(&mut self, state: Option<State>) {
+        if state.is_some() {
+            self.state = state;
+        }
+    }
+
+    /// The client's address, when served over TCP.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// A value middleware stored with [`insert_ext`](Self::insert_ext).
+    pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.ext().get()
+    }
+
+    /// Stores a value on the request for later middleware and handlers, by type.
+    pub fn insert_ext<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.inner.ext_mut().insert(value)
+    }
+
+    /// Takes the body as a stream, leaving an empty one. Not limited by
+    /// [`Config::max_body_bytes`](crate::Config::max_body_bytes).
+    pub fn take_body(&mut self) -> Body {
+        self.inner.take_body()
+    }
+
+    /// Reads the whole body, up to [`Config::max_body_bytes`](crate::Config::max_body_bytes)
+    /// (`413` beyond). A malformed or cut-off body is a `400`, a stalled one a `408`.
+    pub async fn body_bytes(&mut self) -> Result<Vec<u8>> {
+        let limit = self.body_limit;
+        let body = self.inner.take_body();
+        if body.len().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(body.len().unwrap_or(0));
+        body.take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(read_error)?;
+        if bytes.len() > limit {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    }
+
+    /// Reads the whole body as UTF-8 (`400` if it is not); limits as [`body_bytes`](Self::body_bytes).
+    pub async fn body_string(&mut self) -> Result<String> {
+        String::from_utf8(self.body_bytes().await?)
+            .map_err(|_| Error::new(StatusCode::BadRequest, "request body is not UTF-8"))
+    }
+
+    /// Reads the whole body as JSON (`400` if it does not parse as `T`); limits as
+    /// [`body_bytes`](Self::body_bytes).
+    pub async fn body_json<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let bytes = self.body_bytes().await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::new(StatusCode::BadRequest, format!("invalid JSON: {e}")))
+    }
+
+    /// The underlying `http_types::Request`.
+    pub fn as_http(&self) -> &http_types::Request {
+        &self.inner
+    }
+
+    /// The underlying `http_types::Request`, mutably.
+    pub fn as_http_mut(&mut self) -> &mut http_types::Request {
+        &mut self.inner
+    }
+
+    /// Unwraps into the `http_types::Request`.
+    pub fn into_http(self) -> http_types::Request {
+        self.inner
+    }
+}
+
+fn too_large() -> Error {
+    Error::new(StatusCode::PayloadTooLarge, "request body too large")
+}
+
+fn read_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::TimedOut {
+        Error::new(StatusCode::RequestTimeout, "request body timed out")
+    } else {
+        Error::new(StatusCode::BadRequest, "invalid request body")
+    }
+}

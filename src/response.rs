@@ -1,0 +1,127 @@
+//! [`IntoResponse`]: what a handler may return.
+
+use http_types::{Body, StatusCode, mime};
+use serde::Serialize;
+
+use crate::Response;
+
+/// Anything a handler can return.
+///
+/// Implemented for [`Response`], [`StatusCode`], `&'static str`, `String`, `Vec<u8>`,
+/// [`Body`], `()`, [`Json`], `(StatusCode, T)` and `Result<T, E>` where `T` and `E` are
+/// themselves `IntoResponse` (so `smolweb::Result<T>` works with `?`).
+///
+/// ```
+/// use smolweb::{IntoResponse, StatusCode};
+///
+/// let res = (StatusCode::Created, "made it").into_response();
+/// assert_eq!(res.status(), StatusCode::Created);
+/// assert_eq!(res.len(), Some(7));
+/// ```
+pub trait IntoResponse {
+    /// Converts `self` into a response.
+    fn into_response(self) -> Response;
+}
+
+impl IntoResponse for Response {
+    fn into_response(self) -> Response {
+        self
+    }
+}
+
+impl IntoResponse for StatusCode {
+    /// An empty body (`content-length: 0`).
+    fn into_response(self) -> Response {
+        Response::new(self)
+    }
+}
+
+impl IntoResponse for () {
+    /// `200 OK` with an empty body.
+    fn into_response(self) -> Response {
+        Response::new(StatusCode::Ok)
+    }
+}
+
+impl IntoResponse for &'static str {
+    /// `text/plain;charset=utf-8`.
+    fn into_response(self) -> Response {
+        let mut res = Response::new(StatusCode::Ok);
+        res.set_body(self);
+        res
+    }
+}
+
+impl IntoResponse for String {
+    /// `text/plain;charset=utf-8`.
+    fn into_response(self) -> Response {
+        let mut res = Response::new(StatusCode::Ok);
+        res.set_body(self);
+        res
+    }
+}
+
+impl IntoResponse for Vec<u8> {
+    /// `application/octet-stream`.
+    fn into_response(self) -> Response {
+        let mut res = Response::new(StatusCode::Ok);
+        res.set_body(self);
+        res
+    }
+}
+
+impl IntoResponse for Body {
+    /// Content type from the body; streamed with chunked framing when its length is unknown.
+    fn into_response(self) -> Response {
+        let mut res = Response::new(StatusCode::Ok);
+        res.set_body(self);
+        res
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
+    fn into_response(self) -> Response {
+        let mut res = self.1.into_response();
+        res.set_status(self.0);
+        res
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(t) => t.into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+/// A JSON body: serializes `T` as a response, with `content-type: application/json`.
+///
+/// To read JSON from a request use [`Request::body_json`](crate::Request::body_json).
+///
+/// ```
+/// use smolweb::{IntoResponse, Json};
+///
+/// let res = Json(vec![1, 2, 3]).into_response();
+/// assert_eq!(res.content_type().unwrap().essence(), "application/json");
+/// assert_eq!(res.len(), Some(7));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    /// `500` (logged) if `T` fails to serialize.
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => {
+                let mut body = Body::from_bytes(bytes);
+                body.set_mime(mime::JSON);
+                let mut res = Response::new(StatusCode::Ok);
+                res.set_body(body);
+                res
+            }
+            Err(e) => crate::Error::from(e).into_response(),
+        }
+    }
+}

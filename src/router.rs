@@ -1,0 +1,389 @@
+//! [`Router`]: method + path table with parameters, wildcards, nesting and middleware.
+
+use std::sync::Arc;
+
+use http_types::{Method, StatusCode};
+
+use crate::handler::{BoxFuture, Handler, Middleware, Next};
+use crate::request::{ParamValue, State};
+use crate::{Request, Response};
+
+/// Maps method and path to handlers.
+///
+/// Patterns are `/`-separated segments: static text, `:name` (one non-empty segment) or a
+/// final `*name` (the rest of the path, possibly empty). When several patterns match a path
+/// the most specific wins, segment by segment: static before `:param` before `*wildcard`,
+/// whatever order they were added in. Then:
+///
+/// * no pattern matches → `404 Not Found`;
+/// * a pattern matches but has no handler for the method → `405 Method Not Allowed` with an
+///   `Allow` header;
+/// * `HEAD` uses the `GET` handler when there is no `HEAD` one (the body is not sent).
+///
+/// Static segments are compared with the path as sent (percent-encoded); parameters are
+/// percent-decoded when read with [`Request::param`].
+///
+/// ```
+/// use smolweb::{Request, Router};
+///
+/// let api = Router::new()
+///     .get("/users/:id", |req: Request| async move { format!("user {}", req.param("id").unwrap()) })
+///     .get("/users/me", |_| async { "the current user" });
+/// let app = Router::new()
+///     .get("/", |_| async { "home" })
+///     .get("/files/*path", |req: Request| async move { req.param("path").unwrap().to_string() })
+///     .nest("/api", api);
+/// # let _ = app;
+/// ```
+///
+/// # Panics
+/// The builder methods panic on a pattern that does not start with `/`, a `*wildcard` that is
+/// not the last segment, a parameter without a name, or the same method and pattern twice:
+/// these are mistakes in the program, found at start-up.
+#[derive(Default)]
+pub struct Router {
+    table: RouteTable,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+#[derive(Default)]
+pub(crate) struct RouteTable {
+    routes: Vec<Route>,
+    state: Option<State>,
+}
+
+struct Route {
+    pattern: String,
+    segments: Vec<Segment>,
+    endpoints: Vec<(Method, Endpoint)>,
+}
+
+#[derive(Clone)]
+struct Endpoint {
+    handler: Arc<dyn Handler>,
+    /// Middleware of the routers this route was nested from, outermost first.
+    chain: Arc<[Arc<dyn Middleware>]>,
+    /// State of the router the route was added to, if it had one.
+    state: Option<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Static(Box<str>),
+    Param(Arc<str>),
+    Wildcard(Arc<str>),
+}
+
+impl Segment {
+    /// Lower is more specific.
+    fn rank(&self) -> u8 {
+        match self {
+            Segment::Static(_) => 0,
+            Segment::Param(_) => 1,
+            Segment::Wildcard(_) => 2,
+        }
+    }
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes: Vec<_> = self.table.routes.iter().map(|r| &r.pattern).collect();
+        f.debug_struct("Router")
+            .field("routes", &routes)
+            .field("middleware", &self.middleware.len())
+            .finish()
+    }
+}
+
+impl Router {
+    /// An empty router: every request gets `404`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `handler` for `method` on `path`.
+    pub fn route(mut self, method: Method, path: &str, handler: impl Handler) -> Self {
+        let endpoint = Endpoint {
+            handler: Arc::new(handler),
+            chain: Arc::new([]),
+            state: None,
+        };
+        self.table.add(method, path, endpoint);
+        self
+    }
+
+    /// Adds a `GET` handler (also used for `HEAD`).
+    pub fn get(self, path: &str, handler: impl Handler) -> Self {
+        self.route(Method::Get, path, handler)
+    }
+
+    /// Adds a `POST` handler.
+    pub fn post(self, path: &str, handler: impl Handler) -> Self {
+        self.route(Method::Post, path, handler)
+    }
+
+    /// Adds a `PUT` handler.
+    pub fn put(self, path: &str, handler: impl Handler) -> Self {
+        self.route(Method::Put, path, handler)
+    }
+
+    /// Adds a `DELETE` handler.
+    pub fn delete(self, path: &str, handler: impl Handler) -> Self {
+        self.route(Method::Delete, path, handler)
+    }
+
+    /// Adds a `PATCH` handler.
+    pub fn patch(self, path: &str, handler: impl Handler) -> Self {
+        self.route(Method::Patch, path, handler)
+    }
+
+    /// Adds middleware around every request this router handles, including its `404`s and
+    /// `405`s when it is the top-level router.
+    ///
+    /// Order: the first added is the outermost (it sees the request first and the response
+    /// last). A nested router's middleware runs inside its parent's, and only for its routes.
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Gives this router's handlers a shared value of type `S`, read with
+    /// [`Request::state`]. A nested router keeps its own state if it has one.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use smolweb::{Request, Router};
+    ///
+    /// struct Hits(AtomicU64);
+    /// async fn count(req: Request) -> String {
+    ///     let n = req.state::<Hits>().0.fetch_add(1, Ordering::Relaxed) + 1;
+    ///     format!("visit {n}")
+    /// }
+    /// let app = Router::new().get("/", count).with_state(Hits(AtomicU64::new(0)));
+    /// # let _ = app;
+    /// ```
+    pub fn with_state<S: Send + Sync + 'static>(mut self, state: S) -> Self {
+        self.table.state = Some(Arc::new(state));
+        self
+    }
+
+    /// Mounts every route of `other` under `prefix` (`"/api"` + `"/users"` = `"/api/users"`,
+    /// and `other`'s `"/"` is `"/api"` itself). `other`'s middleware and state go with its
+    /// routes.
+    pub fn nest(mut self, prefix: &str, other: Router) -> Self {
+        assert!(
+            prefix.starts_with('/'),
+            "nest prefix {prefix:?} must start with '/'"
+        );
+        let prefix = prefix.trim_end_matches('/');
+        let Router { table, middleware } = other;
+        for route in table.routes {
+            let path = match (prefix, route.pattern.as_str()) {
+                ("", p) => p.to_string(),
+                (pre, "/") => pre.to_string(),
+                (pre, p) => format!("{pre}{p}"),
+            };
+            for (method, mut endpoint) in route.endpoints {
+                endpoint.chain = middleware
+                    .iter()
+                    .chain(endpoint.chain.iter())
+                    .cloned()
+                    .collect();
+                endpoint.state = endpoint.state.or_else(|| table.state.clone());
+                self.table.add(method, &path, endpoint);
+            }
+        }
+        self
+    }
+
+    /// Adds every route of `other` as it is; same as `nest("/", other)`.
+    pub fn merge(self, other: Router) -> Self {
+        self.nest("/", other)
+    }
+
+    /// Splits into the top-level middleware and the routing handler behind it.
+    pub(crate) fn into_parts(self) -> (Arc<[Arc<dyn Middleware>]>, Arc<RouteTable>) {
+        (self.middleware.into(), Arc::new(self.table))
+    }
+}
+
+impl RouteTable {
+    fn add(&mut self, method: Method, path: &str, endpoint: Endpoint) {
+        let segments = parse_pattern(path);
+        let route = match self.routes.iter_mut().position(|r| r.segments == segments) {
+            Some(i) => &mut self.routes[i],
+            None => {
+                self.routes.push(Route {
+                    pattern: path.to_string(),
+                    segments,
+                    endpoints: Vec::new(),
+                });
+                self.routes.last_mut().expect("just pushed")
+            }
+        };
+        assert!(
+            !route.endpoints.iter().any(|(m, _)| *m == method),
+            "{method} {path} is routed twice"
+        );
+        route.endpoints.push((method, endpoint));
+    }
+
+    pub(crate) fn state(&self) -> Option<State> {
+        self.state.clone()
+    }
+
+    /// The most specific route matching `path`.
+    fn find(&self, path: &str) -> Option<&Route> {
+        let mut best: Option<&Route> = None;
+        for route in &self.routes {
+            if match_path(&route.segments, path, None)
+                && best.is_none_or(|b| more_specific(route, b))
+            {
+                best = Some(route);
+            }
+        }
+        best
+    }
+}
+
+/// True when `a` beats `b` for a path both match.
+fn more_specific(a: &Route, b: &Route) -> bool {
+    for (x, y) in a.segments.iter().zip(&b.segments) {
+        if x.rank() != y.rank() {
+            return x.rank() < y.rank();
+        }
+    }
+    // Same kinds as far as both go: the one without a trailing wildcard is more specific.
+    a.segments.len() < b.segments.len()
+}
+
+fn parse_pattern(path: &str) -> Vec<Segment> {
+    assert!(path.starts_with('/'), "route {path:?} must start with '/'");
+    let parts: Vec<&str> = path[1..].split('/').collect();
+    let last = parts.len() - 1;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if let Some(name) = part.strip_prefix(':') {
+                assert!(
+                    !name.is_empty(),
+                    "route {path:?} has a parameter without a name"
+                );
+                Segment::Param(name.into())
+            } else if let Some(name) = part.strip_prefix('*') {
+                assert!(
+                    i == last,
+                    "route {path:?}: a *wildcard must be the last segment"
+                );
+                assert!(
+                    !name.is_empty(),
+                    "route {path:?} has a wildcard without a name"
+                );
+                Segment::Wildcard(name.into())
+            } else {
+                Segment::Static((*part).into())
+            }
+        })
+        .collect()
+}
+
+/// Matches `path` against `segments`; fills `params` when given. Allocates nothing itself.
+fn match_path(
+    segments: &[Segment],
+    path: &str,
+    mut params: Option<&mut Vec<(Arc<str>, ParamValue)>>,
+) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    let mut pos = path.len() - rest.len();
+    let mut exhausted = false;
+    for segment in segments {
+        if let Segment::Wildcard(name) = segment {
+            if let Some(params) = params.as_mut() {
+                params.push((name.clone(), param_value(path, pos..path.len())));
+            }
+            return true;
+        }
+        if exhausted {
+            return false;
+        }
+        let end = path[pos..].find('/').map_or(path.len(), |j| pos + j);
+        let part = &path[pos..end];
+        match segment {
+            Segment::Static(s) if part != &**s => return false,
+            Segment::Param(_) if part.is_empty() => return false,
+            Segment::Param(name) => {
+                if let Some(params) = params.as_mut() {
+                    params.push((name.clone(), param_value(path, pos..end)));
+                }
+            }
+            _ => {}
+        }
+        if end == path.len() {
+            exhausted = true;
+            pos = path.len();
+        } else {
+            pos = end + 1;
+        }
+    }
+    exhausted
+}
+
+fn param_value(path: &str, raw: std::ops::Range<usize>) -> ParamValue {
+    let text = &path[raw.clone()];
+    let decoded = if text.contains('%') {
+        crate::percent::decode_utf8(text)
+    } else {
+        None
+    };
+    ParamValue { raw, decoded }
+}
+
+impl Handler for RouteTable {
+    fn call(&self, mut req: Request) -> BoxFuture<Response> {
+        let method = req.method();
+        let Some(route) = self.find(req.path()) else {
+            return Box::pin(async { status_response(StatusCode::NotFound) });
+        };
+        let endpoint = route
+            .endpoints
+            .iter()
+            .find(|(m, _)| *m == method)
+            .or_else(|| {
+                route
+                    .endpoints
+                    .iter()
+                    .find(|(m, _)| method == Method::Head && *m == Method::Get)
+            });
+        let Some((_, endpoint)) = endpoint else {
+            let mut allow: Vec<&str> = route.endpoints.iter().map(|(m, _)| m.as_ref()).collect();
+            if allow.contains(&"GET") && !allow.contains(&"HEAD") {
+                allow.push("HEAD");
+            }
+            let mut res = status_response(StatusCode::MethodNotAllowed);
+            res.insert_header("allow", allow.join(", "));
+            return Box::pin(async { res });
+        };
+        let has_params = route
+            .segments
+            .iter()
+            .any(|s| !matches!(s, Segment::Static(_)));
+        if has_params {
+            let mut params = Vec::new();
+            match_path(&route.segments, req.path(), Some(&mut params));
+            let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
+            req.set_params(params, wildcard);
+        }
+        req.set_state(endpoint.state.clone().or_else(|| self.state.clone()));
+        Next::new(endpoint.chain.clone(), endpoint.handler.clone()).run(req)
+    }
+}
+
+/// A response with `status` and its reason phrase as a plain-text body.
+pub(crate) fn status_response(status: StatusCode) -> Response {
+    let mut res = Response::new(status);
+    res.set_body(status.canonical_reason());
+    res
+}

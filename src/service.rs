@@ -1,0 +1,102 @@
+//! [`Service`]: a router and its configuration, ready to answer requests and connections.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_lite::FutureExt;
+use http_types::StatusCode;
+
+use crate::handler::{Handler, Middleware, Next};
+use crate::request::State;
+use crate::router::status_response;
+use crate::{Config, Request, Response, Router, Transport, conn};
+
+/// A [`Router`] made ready to serve: its middleware chain, route table and [`Config`].
+///
+/// A [`Server`](crate::Server) builds one for you. Build one yourself to serve connections
+/// over another [`Transport`] (see [`crate::memory`]) or to run a [`Request`] through the whole
+/// application with no HTTP at all:
+///
+/// ```
+/// use smolweb::{Request, Router, Service, StatusCode};
+/// use smolweb::http::{Method, Url};
+///
+/// let service = Service::new(Router::new().get("/", |_| async { "hi" }));
+/// let req = Request::from_http(smolweb::http::Request::new(Method::Get, Url::parse("http://x/nope")?));
+/// let res = smol::block_on(service.respond(req));
+/// assert_eq!(res.status(), StatusCode::NotFound);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    chain: Arc<[Arc<dyn Middleware>]>,
+    routes: Arc<dyn Handler>,
+    state: Option<State>,
+    config: Config,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// A service with the default [`Config`].
+    pub fn new(router: Router) -> Self {
+        Self::with_config(router, Config::default())
+    }
+
+    /// A service with the given limits and timeouts.
+    pub fn with_config(router: Router, config: Config) -> Self {
+        let (chain, table) = router.into_parts();
+        let state = table.state();
+        Service {
+            inner: Arc::new(Inner {
+                chain,
+                routes: table,
+                state,
+                config,
+            }),
+        }
+    }
+
+    /// The limits and timeouts connections use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Runs `req` through the middleware and the router. A handler that panics gives a
+    /// `500` (the panic is logged); nothing else is affected.
+    pub async fn respond(&self, mut req: Request) -> Response {
+        req.set_state(self.inner.state.clone());
+        let next = Next::new(self.inner.chain.clone(), self.inner.routes.clone());
+        // Both the synchronous call and every poll of the future may panic.
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| next.run(req))) {
+            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        outcome.unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(non-string panic payload)");
+            log::error!("handler panicked: {msg}");
+            status_response(StatusCode::InternalServerError)
+        })
+    }
+
+    /// Serves HTTP/1.1 on `transport` until the peer closes, an error ends the connection,
+    /// or a request asks to close. Never panics and never fails: a broken connection is an
+    /// ordinary end, logged at debug level.
+    pub async fn serve_connection<T: Transport>(&self, transport: T) {
+        conn::serve(self, transport).await
+    }
+}

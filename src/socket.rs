@@ -1,0 +1,94 @@
+//! The only place that writes to sockets.
+//!
+//! Every byte smolweb puts on a TCP connection goes through [`TcpTransport::poll_send`], which
+//! calls `send(2)` with `MSG_NOSIGNAL` on the nonblocking socket. A peer that has gone away
+//! (FIN or RST) turns into an `EPIPE`/`ECONNRESET` error for that one connection, never a
+//! `SIGPIPE` for the process, whatever the process' SIGPIPE disposition is. On Apple and BSD
+//! targets, which have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE` is set on the socket at accept.
+//!
+//! What is deliberately *not* here: `write`/`write_vectored` (std's `write_vectored` on a
+//! socket is `writev`, which raises SIGPIPE) and `sendfile` (no flags argument at all).
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::task::{Context, Poll};
+
+use async_io::Async;
+use futures_lite::AsyncRead;
+use rustix::net::SendFlags;
+
+use crate::Transport;
+
+/// A TCP connection as a [`Transport`]: reads with `recv`, writes with `send(MSG_NOSIGNAL)`.
+#[derive(Debug)]
+pub struct TcpTransport {
+    stream: Async<TcpStream>,
+    peer: Option<SocketAddr>,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEND_FLAGS: SendFlags = SendFlags::empty();
+
+impl TcpTransport {
+    /// Prepares an accepted stream: `TCP_NODELAY`, and `SO_NOSIGPIPE` where the platform has
+    /// no `MSG_NOSIGNAL`. The stream is already nonblocking (it came from `Async`).
+    pub(crate) fn new(stream: Async<TcpStream>, peer: Option<SocketAddr>) -> io::Result<Self> {
+        stream.get_ref().set_nodelay(true)?;
+        #[cfg(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "dragonfly"
+        ))]
+        rustix::net::sockopt::set_socket_nosigpipe(&stream, true)?;
+        Ok(TcpTransport { stream, peer })
+    }
+}
+
+impl Transport for TcpTransport {
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        // Reading never raises SIGPIPE; async-io's `read` is `recv` on the nonblocking fd.
+        std::pin::Pin::new(&mut &self.stream).poll_read(cx, buf)
+    }
+
+    fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            match rustix::net::send(&self.stream, buf, SEND_FLAGS) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+            // Not writable yet: wait for the reactor, then try again.
+            std::task::ready!(self.stream.poll_writable(cx))?;
+        }
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+}
+
+/// Writes `buf` to a nonblocking socket the way smolweb does, outside any connection.
+///
+/// This is the same `send(MSG_NOSIGNAL)` path the server uses, exposed so the SIGPIPE
+/// guarantee can be demonstrated on a bare socket (see `tests/sigpipe.rs`).
+///
+/// ```
+/// use std::net::{TcpListener, TcpStream};
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let client = TcpStream::connect(listener.local_addr()?)?;
+/// let (server, _) = listener.accept()?;
+/// let n = smol::block_on(smolweb::socket::send(&async_io::Async::new(server)?, b"hi"))?;
+/// assert_eq!(n, 2);
+/// # drop(client);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn send(stream: &Async<TcpStream>, buf: &[u8]) -> io::Result<usize> {
+    stream
+        .write_with(|s| rustix::net::send(s, buf, SEND_FLAGS).map_err(io::Error::from))
+        .await
+}
