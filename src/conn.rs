@@ -176,7 +176,12 @@ async fn write_response<T: Transport>(
     let transport = &shared.transport;
     let timeout = config.write_timeout;
     let file = res.ext_mut().remove::<FileBody>();
+    let had_type = res.header(CONTENT_TYPE).is_some();
     let body = res.take_body();
+    if !had_type {
+        // http-types labels even an empty body `application/octet-stream` when it is taken.
+        res.remove_header(CONTENT_TYPE);
+    }
     let len = match &file {
         Some(file) => Some(file.len()),
         None => body.len().map(|n| n as u64),

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_types::{Method, Mime, StatusCode};
+use http_types::{Method, StatusCode};
 
 use crate::handler::{BoxFuture, Handler};
 use crate::router::status_response;
@@ -118,7 +118,7 @@ pub struct FileResponse {
     file: std::fs::File,
     len: u64,
     modified: Option<SystemTime>,
-    mime: Mime,
+    mime: &'static str,
     chunk: usize,
 }
 
@@ -139,11 +139,7 @@ impl FileResponse {
                 "not a regular file",
             ));
         }
-        let mime = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(Mime::from_extension)
-            .unwrap_or(http_types::mime::BYTE_STREAM);
+        let mime = content_type(path);
         Ok(FileResponse {
             file,
             len: meta.len(),
@@ -188,7 +184,7 @@ impl FileResponse {
     }
 
     fn with_body(self, mut res: Response, offset: u64, len: u64) -> Response {
-        res.insert_header("content-type", self.mime.clone());
+        res.insert_header("content-type", self.mime);
         res.ext_mut().insert(FileBody {
             file: self.file,
             offset,
@@ -272,6 +268,45 @@ impl IntoResponse for FileResponse {
         let res = self.base_response(StatusCode::Ok, &etag);
         let len = self.len;
         self.with_body(res, 0, len)
+    }
+}
+
+/// The media type for a file name's extension (case-insensitive); `application/octet-stream`
+/// when unknown. Text types say `charset=utf-8`.
+fn content_type(path: &Path) -> &'static str {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let ext = ext.to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html;charset=utf-8",
+        "css" => "text/css;charset=utf-8",
+        "js" | "mjs" => "text/javascript;charset=utf-8",
+        "json" | "map" => "application/json",
+        "txt" | "text" => "text/plain;charset=utf-8",
+        "md" => "text/markdown;charset=utf-8",
+        "csv" => "text/csv;charset=utf-8",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "wasm" => "application/wasm",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
     }
 }
 

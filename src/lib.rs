@@ -74,3 +74,12 @@ pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
 pub use transport::Transport;
+
+/// The README and the docs book, compiled as doctests so their samples stay true.
+#[cfg(doctest)]
+mod book {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/src/introduction.md")]
+    struct Introduction;
+}
