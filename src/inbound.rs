@@ -275,6 +275,8 @@ impl ReadState {
 }
 
 /// What waiting for a request head ended with.
+// Boxing the head would cost an allocation per request to save a move of ~400 bytes.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum HeadEvent {
     Head(Head),
     /// The peer closed (or went quiet past the keep-alive timeout) between requests.
