@@ -69,6 +69,34 @@ pub struct Config {
     ///
     /// **Default:** 30 s. **Unit:** time.
     pub write_timeout: Duration,
+    /// Largest request body accepted at all, even streamed; larger → `413` and close.
+    /// A `Content-Length` over the limit is refused before the handler runs; a chunked body
+    /// fails with [`std::io::ErrorKind::FileTooLarge`] when it crosses it.
+    ///
+    /// **Default:** `None` (no limit). **Unit:** bytes.
+    pub max_streamed_body_bytes: Option<u64>,
+    /// Most connections served at once by a [`Server`](crate::Server); at the limit it stops
+    /// accepting (new clients wait in the listen backlog) until one closes.
+    ///
+    /// **Default:** half of `RLIMIT_NOFILE` less 64 (each connection may hold a socket and a
+    /// file), at least 16; 4,096 when the limit is unknown. **Unit:** connections.
+    pub max_connections: usize,
+    /// On graceful shutdown, how long in-flight requests may take to finish before their
+    /// connections are dropped.
+    ///
+    /// **Default:** 30 s. **Unit:** time.
+    pub shutdown_timeout: Duration,
+}
+
+/// The default of [`Config::max_connections`].
+pub fn default_max_connections() -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    match limit {
+        Some(n) => usize::try_from(n.saturating_sub(64) / 2)
+            .unwrap_or(usize::MAX)
+            .max(16),
+        None => 4096,
+    }
 }
 
 impl Default for Config {
@@ -83,6 +111,9 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
+            max_streamed_body_bytes: None,
+            max_connections: default_max_connections(),
+            shutdown_timeout: Duration::from_secs(30),
         }
     }
 }

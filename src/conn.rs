@@ -40,8 +40,27 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
     let peer = transport.peer_addr();
     let shared = Arc::new(Shared::new(transport));
     let mut out = Vec::new();
+    // Made once per connection: waiting on it registers one listener, not one per request.
+    let mut stop = std::pin::pin!(service.shutdown_started());
     loop {
-        let head = match inbound::read_head(&shared, config).await {
+        if service.is_shutting_down() && shared.lock().is_empty() {
+            break;
+        }
+        let next_head = inbound::read_head(&shared, config);
+        // An idle connection closes as soon as shutdown begins; a request already arriving
+        // is let in.
+        let shutdown = async {
+            if !service.is_shutting_down() {
+                // Completes once, at shutdown; never polled again after that.
+                stop.as_mut().await;
+            }
+            if shared.lock().is_empty() {
+                Ok(HeadEvent::Closed)
+            } else {
+                std::future::pending().await
+            }
+        };
+        let head = match futures_lite::future::or(next_head, shutdown).await {
             Ok(HeadEvent::Head(head)) => head,
             Ok(HeadEvent::Closed) => break,
             Ok(HeadEvent::Refused(e)) => {
@@ -101,9 +120,21 @@ async fn exchange<T: Transport>(
     } = head;
     let is_head = request.method() == Method::Head;
     let http10 = request.version() == Some(Version::Http1_0);
+    let limit = config.max_streamed_body_bytes;
+    if let (Framing::Length(n), Some(limit)) = (framing, limit) {
+        if n > limit {
+            let e = HeadError::new(
+                http_types::StatusCode::PayloadTooLarge,
+                "request body too large",
+            );
+            log::debug!("refused request from {peer:?}: {e}");
+            refuse(shared, out, e, config).await?;
+            return Ok(Next::LingerAndClose);
+        }
+    }
     let generation = {
         let mut st = shared.lock();
-        st.begin_body(framing, expect_continue);
+        st.begin_body(framing, expect_continue, limit);
         st.generation
     };
     if framing != Framing::None {
@@ -128,7 +159,8 @@ async fn exchange<T: Transport>(
         .respond(Request::new(request, peer, config.max_body_bytes))
         .await;
 
-    let mut keep = keep_alive && !asks_to_close(&res);
+    // Once shutdown has begun, every response closes its connection.
+    let mut keep = keep_alive && !asks_to_close(&res) && !service.is_shutting_down();
     let mut unread_input = false;
     // Whatever of the request body the handler left must go before the next request.
     let (body_done, continue_state) = {

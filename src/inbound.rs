@@ -79,6 +79,9 @@ pub(crate) struct ReadState {
     pub body: BodyState,
     pub continue_: Continue,
     pub generation: u64,
+    /// Body bytes decoded so far, and the most allowed (`Config::max_streamed_body_bytes`).
+    body_bytes: u64,
+    body_limit: Option<u64>,
     url: String,
 }
 
@@ -92,6 +95,8 @@ impl Default for ReadState {
             body: BodyState::Done,
             continue_: Continue::NotExpected,
             generation: 0,
+            body_bytes: 0,
+            body_limit: None,
             url: String::new(),
         }
     }
@@ -104,8 +109,10 @@ impl ReadState {
     }
 
     /// Starts the body of a request just parsed.
-    pub fn begin_body(&mut self, framing: Framing, expect_continue: bool) {
+    pub fn begin_body(&mut self, framing: Framing, expect_continue: bool, limit: Option<u64>) {
         self.generation += 1;
+        self.body_bytes = 0;
+        self.body_limit = limit;
         self.body = match framing {
             Framing::None => BodyState::Done,
             Framing::Length(n) => BodyState::Length(n),
@@ -197,8 +204,26 @@ impl ReadState {
     }
 
     /// Reads body bytes into `out`, receiving from `transport` when the buffer runs dry.
-    /// `Ok(0)` means the body is complete.
+    /// `Ok(0)` means the body is complete. Enforces the streamed body limit.
     pub fn poll_body<T: Transport>(
+        &mut self,
+        cx: &mut Context<'_>,
+        transport: &T,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = std::task::ready!(self.poll_body_unlimited(cx, transport, out))?;
+        self.body_bytes += n as u64;
+        if self.body_limit.is_some_and(|limit| self.body_bytes > limit) {
+            self.body = BodyState::Broken;
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "request body too large",
+            )));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_body_unlimited<T: Transport>(
         &mut self,
         cx: &mut Context<'_>,
         transport: &T,

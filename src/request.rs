@@ -244,9 +244,9 @@ fn too_large() -> Error {
 }
 
 fn read_error(e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::TimedOut {
-        Error::new(StatusCode::RequestTimeout, "request body timed out")
-    } else {
-        Error::new(StatusCode::BadRequest, "invalid request body")
+    match e.kind() {
+        io::ErrorKind::TimedOut => Error::new(StatusCode::RequestTimeout, "request body timed out"),
+        io::ErrorKind::FileTooLarge => too_large(),
+        _ => Error::new(StatusCode::BadRequest, "invalid request body"),
     }
 }

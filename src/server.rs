@@ -1,12 +1,15 @@
 //! [`Server`]: bind, accept, and run connections on smol executor threads.
 
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use async_io::{Async, Timer};
 use smol::Executor;
+use smol::lock::Semaphore;
 
 use crate::socket::TcpTransport;
 use crate::{Config, Router, Service};
@@ -52,7 +55,7 @@ pub struct Server {
 impl Server {
     /// Binds a nonblocking listener. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let listener = Async::<TcpListener>::bind(first_addr(addr)?)?;
+        let listener = crate::socket::listen(first_addr(addr)?, false)?;
         let addr = listener.get_ref().local_addr()?;
         Ok(Server {
             listener,
@@ -83,38 +86,136 @@ impl Server {
         self
     }
 
-    /// Serves `router` on this thread plus `threads - 1` more; returns only on a fatal
-    /// listener error.
+    /// Serves `router` on this thread plus `threads - 1` more, until the process ends or a
+    /// fatal listener error.
     pub fn run(self, router: Router) -> io::Result<()> {
+        self.run_until(router, std::future::pending())
+    }
+
+    /// Like [`run`](Self::run), until `signal` completes; then shuts down gracefully: stops
+    /// accepting (the listener is closed, so new connections are refused), closes idle
+    /// keep-alive connections, lets requests in progress finish for up to
+    /// [`Config::shutdown_timeout`], drops what is left, and returns.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use smolweb::{Router, Server};
+    ///
+    /// let stop = async_io::Timer::after(Duration::from_secs(60));
+    /// Server::bind("127.0.0.1:0")?.run_until(Router::new(), async { stop.await; })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn run_until(
+        self,
+        router: Router,
+        signal: impl Future<Output = ()> + Send,
+    ) -> io::Result<()> {
         let ex = Arc::new(Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let mut workers = Vec::new();
         for i in 1..self.threads {
             let (ex, stopped) = (ex.clone(), stopped.clone());
-            std::thread::Builder::new()
-                .name(format!("smolweb-{i}"))
-                .spawn(move || smol::block_on(ex.run(stopped.recv())))?;
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("smolweb-{i}"))
+                    .spawn(move || smol::block_on(ex.run(stopped.recv())))?,
+            );
         }
-        let result = smol::block_on(ex.run(self.serve(router, &ex)));
+        let result = smol::block_on(ex.run(self.serve_until(router, &ex, signal)));
         drop(stop);
+        for worker in workers {
+            let _ = worker.join();
+        }
         result
     }
 
     /// The accept loop as a future: each connection becomes a task on `ex`.
     pub async fn serve(self, router: Router, ex: &Executor<'_>) -> io::Result<()> {
-        let service = Service::with_config(router, self.config);
-        loop {
-            match self.listener.accept().await {
-                Ok((stream, peer)) => match TcpTransport::new(stream, Some(peer)) {
-                    Ok(transport) => {
-                        let service = service.clone();
-                        ex.spawn(async move { service.serve_connection(transport).await })
-                            .detach();
+        self.serve_until(router, ex, std::future::pending()).await
+    }
+
+    /// [`serve`](Self::serve) until `signal` completes, then a graceful shutdown as in
+    /// [`run_until`](Self::run_until). Connections still open at the deadline are cancelled.
+    pub async fn serve_until(
+        self,
+        router: Router,
+        ex: &Executor<'_>,
+        signal: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let Server {
+            listener, config, ..
+        } = self;
+        let deadline = config.shutdown_timeout;
+        let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+        let service = Service::with_config(router, config);
+        let live = Arc::new(AtomicUsize::new(0));
+        let (kill, killed) = smol::channel::bounded::<()>(1);
+        let accept = async {
+            loop {
+                // At the connection limit, wait here: clients queue in the listen backlog.
+                let slot = slots.acquire_arc().await;
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
                     }
-                    Err(e) => log::debug!("could not set up connection from {peer}: {e}"),
-                },
-                Err(e) => accept_failed(e).await,
+                };
+                let transport = match TcpTransport::new(stream, Some(peer)) {
+                    Ok(transport) => transport,
+                    Err(e) => {
+                        log::debug!("could not set up connection from {peer}: {e}");
+                        continue;
+                    }
+                };
+                let (service, killed) = (service.clone(), killed.clone());
+                let guard = LiveGuard::new(&live);
+                ex.spawn(async move {
+                    let _held = (slot, guard);
+                    let killed = async {
+                        let _ = killed.recv().await;
+                    };
+                    futures_lite::future::or(service.serve_connection(transport), killed).await
+                })
+                .detach();
             }
+        };
+        futures_lite::future::or(accept, signal).await;
+        drop(listener);
+        log::info!(
+            "shutting down: {} connections open",
+            live.load(Ordering::Acquire)
+        );
+        service.shutdown();
+        let give_up = Instant::now() + deadline;
+        while live.load(Ordering::Acquire) > 0 && Instant::now() < give_up {
+            Timer::after(SHUTDOWN_POLL).await;
         }
+        let left = live.load(Ordering::Acquire);
+        if left > 0 {
+            log::warn!("shutdown timeout: dropping {left} connections still busy");
+        }
+        drop(kill);
+        Ok(())
+    }
+}
+
+/// How often a shutting-down server checks whether its connections have finished.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(10);
+
+/// Counts a connection as live until its task ends or is dropped.
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl LiveGuard {
+    fn new(live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::AcqRel);
+        LiveGuard(live.clone())
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

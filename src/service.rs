@@ -37,6 +37,9 @@ struct Inner {
     routes: Arc<dyn Handler>,
     state: Option<State>,
     config: Config,
+    /// Closed when shutdown begins; connections wait on it while idle.
+    stop: smol::channel::Receiver<()>,
+    stopper: smol::channel::Sender<()>,
 }
 
 impl std::fmt::Debug for Service {
@@ -57,14 +60,35 @@ impl Service {
     pub fn with_config(router: Router, config: Config) -> Self {
         let (chain, table) = router.into_parts();
         let state = table.state();
+        let (stopper, stop) = smol::channel::bounded(1);
         Service {
             inner: Arc::new(Inner {
                 chain,
                 routes: table,
                 state,
                 config,
+                stop,
+                stopper,
             }),
         }
+    }
+
+    /// Begins a graceful shutdown of every connection this service serves: idle keep-alive
+    /// connections close now, busy ones after the response in progress (which says
+    /// `Connection: close`). [`Server::run_until`](crate::Server::run_until) calls this.
+    pub fn shutdown(&self) {
+        self.inner.stopper.close();
+    }
+
+    /// True once [`shutdown`](Self::shutdown) was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.stop.is_closed()
+    }
+
+    /// Completes when shutdown begins.
+    pub(crate) async fn shutdown_started(&self) {
+        // No message is ever sent: `recv` returns only when the channel is closed.
+        let _ = self.inner.stop.recv().await;
     }
 
     /// The limits and timeouts connections use.

@@ -72,6 +72,32 @@ impl Transport for TcpTransport {
     }
 }
 
+/// Listen backlog: connections the kernel queues before `accept` (capped by `somaxconn`).
+pub(crate) const BACKLOG: i32 = 4096;
+
+/// A nonblocking listening socket: `SO_REUSEADDR`, optionally `SO_REUSEPORT` (several
+/// listeners on one port, the kernel spreading connections), and a deep backlog.
+pub(crate) fn listen(
+    addr: SocketAddr,
+    reuse_port: bool,
+) -> io::Result<Async<std::net::TcpListener>> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let fd = rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
+    rustix::net::sockopt::set_socket_reuseaddr(&fd, true)?;
+    if reuse_port {
+        #[cfg(unix)]
+        rustix::net::sockopt::set_socket_reuseport(&fd, true)?;
+    }
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, BACKLOG)?;
+    Async::new(std::net::TcpListener::from(fd))
+}
+
 /// Writes `buf` to a nonblocking socket the way smolweb does, outside any connection.
 ///
 /// This is the same `send(MSG_NOSIGNAL)` path the server uses, exposed so the SIGPIPE
