@@ -38,7 +38,10 @@ async fn list(req: Request) -> Json<Vec<Todo>> {
 async fn create(mut req: Request) -> Result<(StatusCode, Json<Todo>)> {
     let new: NewTodo = req.body_json().await?;
     let mut todos = req.state::<Todos>().0.lock().unwrap();
-    let todo = Todo { id: todos.len() as u64 + 1, text: new.text };
+    let todo = Todo {
+        id: todos.len() as u64 + 1,
+        text: new.text,
+    };
     todos.push(todo.clone());
     Ok((StatusCode::Created, Json(todo)))
 }
@@ -50,7 +53,9 @@ async fn show(req: Request) -> Result<Json<Todo>> {
         .ok_or_else(|| Error::new(StatusCode::BadRequest, "id must be a number"))?;
     let todos = req.state::<Todos>().0.lock().unwrap();
     let todo = todos.iter().find(|t| t.id == id);
-    todo.cloned().map(Json).ok_or_else(|| Error::new(StatusCode::NotFound, "no such todo"))
+    todo.cloned()
+        .map(Json)
+        .ok_or_else(|| Error::new(StatusCode::NotFound, "no such todo"))
 }
 
 /// Middleware: stamps every response with the server's name.
@@ -72,7 +77,9 @@ fn main() -> std::io::Result<()> {
         .middleware(smolweb::log_requests)
         .middleware(server_name);
 
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let server = Server::bind(addr)?;
     println!("listening on http://{}", server.local_addr());
     server.run(app)
