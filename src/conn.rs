@@ -161,24 +161,27 @@ async fn exchange<T: Transport>(
 
     // Once shutdown has begun, every response closes its connection.
     let mut keep = keep_alive && !asks_to_close(&res) && !service.is_shutting_down();
+    let waiting_for_continue = matches!(shared.lock().continue_, Continue::Owed(_));
+    if waiting_for_continue {
+        // The client holds its body back until told to send it; it never was.
+        keep = false;
+    }
+    // The response goes first: its body may be streaming the request body.
+    write_response(shared, out, res, is_head, http10, &mut keep, config).await?;
+    // Whatever of the request body is left must go before the next request.
     let mut unread_input = false;
-    // Whatever of the request body the handler left must go before the next request.
-    let (body_done, continue_state) = {
-        let st = shared.lock();
-        (matches!(st.body, BodyState::Done), st.continue_)
-    };
-    if !body_done {
-        let waiting_for_continue = matches!(continue_state, Continue::Owed(_));
-        let drained = !waiting_for_continue
-            && inbound::drain_body(shared, config.max_drain_bytes, config.body_timeout)
-                .await
-                .unwrap_or(false);
+    let body_done = matches!(shared.lock().body, BodyState::Done);
+    if keep && !body_done {
+        let drained = inbound::drain_body(shared, config.max_drain_bytes, config.body_timeout)
+            .await
+            .unwrap_or(false);
         if !drained {
             keep = false;
-            unread_input = !waiting_for_continue;
+            unread_input = true;
         }
+    } else if !keep && !body_done && !waiting_for_continue {
+        unread_input = true;
     }
-    write_response(shared, out, res, is_head, http10, &mut keep, config).await?;
     Ok(match (keep, unread_input) {
         (true, _) => Next::KeepAlive,
         (false, false) => Next::Close,

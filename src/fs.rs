@@ -401,8 +401,8 @@ fn parse_http_date(s: &str) -> Option<u64> {
 /// like a drive (`C:`), is refused with `400`. The resolved path is then canonicalized (which
 /// follows symlinks) and must still lie under the canonicalized root, else `404`: a symlink
 /// pointing outside the root is never followed out. A directory serves its `index.html` (a
-/// path without the trailing `/` is redirected to it first), else `404`; there are no
-/// listings. Missing files are `404`, unreadable ones `403`.
+/// path without the trailing `/` is first redirected to `./name/`, a relative reference),
+/// else `404`; there are no listings. Missing files are `404`, unreadable ones `403`.
 #[derive(Debug, Clone)]
 pub struct ServeDir {
     root: Arc<Path>,
@@ -490,9 +490,12 @@ fn open_with_index(
         return FileResponse::from_open(file, &meta, path).map(Ok);
     }
     if !req.path().ends_with('/') {
-        let mut res = Response::new(StatusCode::MovedPermanently);
+        // A relative reference (`./name/`): never an absolute or protocol-relative URL that a
+        // path like `//evil.example` could turn into an open redirect.
+        let name = req.path().rsplit('/').next().unwrap_or_default();
         let query = req.query().map(|q| format!("?{q}")).unwrap_or_default();
-        res.insert_header("location", format!("{}/{query}", req.path()));
+        let mut res = Response::new(StatusCode::MovedPermanently);
+        res.insert_header("location", format!("./{name}/{query}"));
         return Ok(Err(res));
     }
     // A symlinked index is held to the same rule as any other path.
