@@ -30,10 +30,9 @@ const STREAM_CHUNK: usize = 16 * 1024;
 const KEEP_WRITE_BUFFER: usize = 16 * 1024;
 /// Buffer between a request body and the handler reading it.
 const BODY_BUFFER: usize = 8 * 1024;
-/// After refusing a request, input is read and discarded for at most this long (and this
-/// much) before closing, so the refusal is not lost to a TCP reset.
-const LINGER: Duration = Duration::from_secs(1);
-const LINGER_BYTES: usize = 64 * 1024;
+/// When closing with request bytes possibly still arriving, input is read and discarded for
+/// at most this long, so the response is not lost to a TCP reset.
+const LINGER: Duration = Duration::from_secs(5);
 
 pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
     let config = service.config();
@@ -161,26 +160,27 @@ async fn exchange<T: Transport>(
 
     // Once shutdown has begun, every response closes its connection.
     let mut keep = keep_alive && !asks_to_close(&res) && !service.is_shutting_down();
-    let waiting_for_continue = matches!(shared.lock().continue_, Continue::Owed(_));
-    if waiting_for_continue {
-        // The client holds its body back until told to send it; it never was.
-        keep = false;
-    }
+    let body_done = {
+        let st = shared.lock();
+        // Decided before the response, so that it says `Connection: close`: a client held
+        // back by `Expect: 100-continue` that was never answered, or a malformed body.
+        // (A body merely left unread is drained after the response, which may stream it.)
+        if matches!(st.body, BodyState::Broken) || matches!(st.continue_, Continue::Owed(_)) {
+            keep = false;
+        }
+        matches!(st.body, BodyState::Done)
+    };
     // The response goes first: its body may be streaming the request body.
     write_response(shared, out, res, is_head, http10, &mut keep, config).await?;
     // Whatever of the request body is left must go before the next request.
-    let mut unread_input = false;
-    let body_done = matches!(shared.lock().body, BodyState::Done);
+    let body_done = body_done || matches!(shared.lock().body, BodyState::Done);
+    let mut unread_input = !body_done;
     if keep && !body_done {
         let drained = inbound::drain_body(shared, config.max_drain_bytes, config.body_timeout)
             .await
             .unwrap_or(false);
-        if !drained {
-            keep = false;
-            unread_input = true;
-        }
-    } else if !keep && !body_done && !waiting_for_continue {
-        unread_input = true;
+        keep = drained;
+        unread_input = !drained;
     }
     Ok(match (keep, unread_input) {
         (true, _) => Next::KeepAlive,
@@ -345,17 +345,21 @@ async fn refuse<T: Transport>(
     write_response(shared, out, res, false, false, &mut keep, config).await
 }
 
-/// Reads and discards input for a short while, so closing does not reset the connection
-/// while the client is still sending (which could destroy the response in flight).
+/// Closes gracefully while the client may still be sending: ends our side (FIN after the
+/// response), then reads and discards input until the client closes or [`LINGER`] passes.
+/// Closing with unread input instead would make the kernel reset the connection and could
+/// destroy the response still in flight.
 async fn linger<T: Transport>(shared: &Shared<T>) {
+    if shared.transport.shutdown_write().is_err() {
+        return;
+    }
     let mut timer: Option<Timer> = None;
-    let mut total = 0;
-    let mut scratch = [0u8; 2048];
+    let mut scratch = [0u8; 8192];
     let _ = std::future::poll_fn(|cx| {
-        while total < LINGER_BYTES {
+        loop {
             match shared.transport.poll_recv(cx, &mut scratch) {
                 std::task::Poll::Ready(Ok(0)) | std::task::Poll::Ready(Err(_)) => break,
-                std::task::Poll::Ready(Ok(n)) => total += n,
+                std::task::Poll::Ready(Ok(_)) => {}
                 std::task::Poll::Pending => {
                     return poll_deadline::<()>(&mut timer, LINGER, cx, "linger");
                 }

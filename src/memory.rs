@@ -150,6 +150,11 @@ impl Transport for MemoryStream {
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.send(cx, buf)
     }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.close_write();
+        Ok(())
+    }
 }
 
 impl AsyncRead for MemoryStream {

@@ -122,7 +122,12 @@ impl Request {
     }
 
     /// A path parameter by name, percent-decoded: `:id` in `/users/:id`, or `*rest` in
-    /// `/static/*rest`.
+    /// `/static/*rest`. (A path whose parameter does not decode to UTF-8 never reaches the
+    /// handler: it gets `400`.)
+    ///
+    /// A wildcard value is decoded too, so `%2F` becomes `/` *after* the URL's `..` segments
+    /// were resolved: `/files/a%2F..%2Fb` gives `"a/../b"`. Never join a parameter into a
+    /// filesystem path yourself; [`ServeDir`](crate::ServeDir) does it safely.
     pub fn param(&self, name: &str) -> Option<&str> {
         let (_, value) = self.params.iter().find(|(n, _)| &**n == name)?;
         Some(

@@ -331,14 +331,24 @@ fn match_path(
     exhausted
 }
 
-fn param_value(path: &str, raw: std::ops::Range<usize>) -> ParamValue {
-    let text = &path[raw.clone()];
-    let decoded = if text.contains('%') {
-        crate::percent::decode_utf8(text)
-    } else {
-        None
-    };
-    ParamValue { raw, decoded }
+fn param_value(_path: &str, raw: std::ops::Range<usize>) -> ParamValue {
+    ParamValue { raw, decoded: None }
+}
+
+/// Percent-decodes parameter values that need it. `false`: a malformed escape or bytes that
+/// are not UTF-8, which the request gets a `400` for (rather than a raw value that could be
+/// mistaken for the decoded value of another path).
+fn decode_params(path: &str, params: &mut [(Arc<str>, ParamValue)]) -> bool {
+    for (_, value) in params.iter_mut() {
+        let text = &path[value.raw.clone()];
+        if text.contains('%') {
+            match crate::percent::decode_utf8(text) {
+                Some(decoded) => value.decoded = Some(decoded),
+                None => return false,
+            }
+        }
+    }
+    true
 }
 
 impl Handler for RouteTable {
@@ -373,6 +383,11 @@ impl Handler for RouteTable {
         if has_params {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
+            if !decode_params(req.path(), &mut params) {
+                let mut res = Response::new(StatusCode::BadRequest);
+                res.set_body("invalid percent-encoding in path");
+                return Box::pin(async { res });
+            }
             let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
             req.set_params(params, wildcard);
         }

@@ -67,6 +67,10 @@ impl Transport for TcpTransport {
         }
     }
 
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.stream.get_ref().shutdown(std::net::Shutdown::Write)
+    }
+
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
     }

@@ -41,6 +41,12 @@ pub trait Transport: Send + Sync + 'static {
     /// error (`BrokenPipe`, `ConnectionReset`, ...) instead.
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
 
+    /// Ends the sending direction (TCP: `shutdown(SHUT_WR)`): the peer reads end of stream
+    /// after what was sent, while this side can still read.
+    fn shutdown_write(&self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// The address of the peer, if the transport has one.
     fn peer_addr(&self) -> Option<SocketAddr> {
         None

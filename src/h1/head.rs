@@ -130,7 +130,9 @@ pub(crate) fn parse(
     if fields.hosts > 1 {
         return Err(bad("more than one Host header"));
     }
-    let keep_alive = !fields.close && (http11 || fields.keep_alive);
+    // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing; close after answering.
+    let te_in_http10 = !http11 && fields.chunked_last.is_some();
+    let keep_alive = !fields.close && (http11 || fields.keep_alive) && !te_in_http10;
     let expect_continue = match fields.expect {
         None => false,
         Some(v) if v.eq_ignore_ascii_case(b"100-continue") => http11,
@@ -318,6 +320,11 @@ fn valid_host(host: &[u8]) -> bool {
 }
 
 fn build_url(target: &str, host: Option<&[u8]>, scratch: &mut String) -> Result<Url, HeadError> {
+    // A backslash is not a URI character, and the URL parser would silently turn it into `/`;
+    // a fragment is never sent. Refuse both rather than guess.
+    if target.bytes().any(|b| b == b'\\' || b == b'#') {
+        return Err(bad("invalid request target"));
+    }
     if target.starts_with('/') {
         let host = match host {
             Some(h) if !h.is_empty() => h,
@@ -339,7 +346,8 @@ fn build_url(target: &str, host: Option<&[u8]>, scratch: &mut String) -> Result<
         || target
             .get(..8)
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    if scheme_ok {
+    let authority = target.split_once("://").map_or("", |(_, rest)| rest);
+    if scheme_ok && !authority.is_empty() && !authority.starts_with('/') {
         // Absolute form (RFC 9112 §3.2.2): the target's authority wins over Host.
         let url = Url::parse(target).map_err(|_| bad("invalid request target"))?;
         if url.host_str().is_some_and(|h| !h.is_empty()) {
