@@ -11,14 +11,14 @@ use std::time::Duration;
 use async_io::Timer;
 use futures_lite::AsyncReadExt;
 use futures_lite::io::BufReader;
-use http_types::headers::CONTENT_TYPE;
+use http_types::headers::{CONNECTION, CONTENT_TYPE};
 use http_types::{Body, Method, Response, Version};
 
 use crate::fs::FileBody;
 use crate::h1::head::{Framing, Head, HeadError};
 use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK, Persist};
 use crate::inbound::{self, BodyReader, BodyState, Continue, HeadEvent, Shared};
-use crate::transport::{poll_deadline, send_all};
+use crate::transport::{Deadline, poll_deadline, send_all};
 use crate::{Config, Request, Service, Transport};
 
 /// A response body with a known length is copied into the write buffer and sent in pieces of
@@ -41,11 +41,12 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
     let mut out = Vec::new();
     // Made once per connection: waiting on it registers one listener, not one per request.
     let mut stop = std::pin::pin!(service.shutdown_started());
+    let mut deadline = Deadline::new();
     loop {
         if service.is_shutting_down() && shared.lock().is_empty() {
             break;
         }
-        let next_head = inbound::read_head(&shared, config);
+        let next_head = inbound::read_head(&shared, config, &mut deadline);
         // An idle connection closes as soon as shutdown begins; a request already arriving
         // is let in.
         let shutdown = async {
@@ -190,7 +191,7 @@ async fn exchange<T: Transport>(
 }
 
 fn asks_to_close(res: &Response) -> bool {
-    res.header("connection").is_some_and(|v| {
+    res.header(CONNECTION).is_some_and(|v| {
         v.iter().any(|v| {
             v.as_str()
                 .split(',')

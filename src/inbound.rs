@@ -17,7 +17,7 @@ use futures_lite::AsyncRead;
 
 use crate::h1::ChunkedDecoder;
 use crate::h1::head::{self, Framing, Head, HeadError, HeadLimits};
-use crate::transport::poll_deadline;
+use crate::transport::{Deadline, poll_deadline};
 use crate::{Config, Transport};
 
 /// The interim response sent when a handler starts reading an `Expect: 100-continue` body.
@@ -82,7 +82,7 @@ pub(crate) struct ReadState {
     /// Body bytes decoded so far, and the most allowed (`Config::max_streamed_body_bytes`).
     body_bytes: u64,
     body_limit: Option<u64>,
-    url: String,
+    urls: head::UrlCache,
 }
 
 impl Default for ReadState {
@@ -97,7 +97,7 @@ impl Default for ReadState {
             generation: 0,
             body_bytes: 0,
             body_limit: None,
-            url: String::new(),
+            urls: head::UrlCache::default(),
         }
     }
 }
@@ -314,13 +314,15 @@ pub(crate) enum HeadEvent {
 pub(crate) async fn read_head<T: Transport>(
     shared: &Shared<T>,
     config: &Config,
+    deadline: &mut Deadline,
 ) -> io::Result<HeadEvent> {
     let limits = HeadLimits {
         max_headers: config.max_headers,
         max_target: config.max_target_bytes,
     };
-    let mut timer: Option<Timer> = None;
     let mut idle = shared.lock().is_empty();
+    // The clock starts at the first wait: a request already buffered costs no clock read.
+    let mut started = false;
     std::future::poll_fn(|cx| {
         let mut st = shared.lock();
         loop {
@@ -329,10 +331,10 @@ pub(crate) async fn read_head<T: Transport>(
                     buf,
                     start,
                     end,
-                    url,
+                    urls,
                     ..
                 } = &mut *st;
-                match head::parse(&buf[*start..*end], limits, url) {
+                match head::parse(&buf[*start..*end], limits, urls) {
                     Ok(Some(h)) => {
                         st.start += h.len;
                         st.scanned = st.start;
@@ -355,22 +357,28 @@ pub(crate) async fn read_head<T: Transport>(
                     if idle {
                         // The first byte of a request: from now on the header timeout runs.
                         idle = false;
-                        timer = None;
+                        started = false;
                     }
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    let (timeout, what): (Duration, _) = if idle {
-                        (config.keep_alive_timeout, "keep-alive idle timeout")
-                    } else {
-                        (config.header_timeout, "request head timeout")
-                    };
-                    return match poll_deadline::<()>(&mut timer, timeout, cx, what) {
+                    if !started {
+                        started = true;
+                        deadline.start(if idle {
+                            config.keep_alive_timeout
+                        } else {
+                            config.header_timeout
+                        });
+                    }
+                    return match deadline.poll(cx) {
+                        Poll::Pending => Poll::Pending,
                         // Idle past the keep-alive timeout is an ordinary end of connection.
-                        Poll::Ready(Err(_)) if idle => Poll::Ready(Ok(HeadEvent::Closed)),
-                        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                        _ => Poll::Pending,
+                        Poll::Ready(()) if idle => Poll::Ready(Ok(HeadEvent::Closed)),
+                        Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "request head timeout",
+                        ))),
                     };
                 }
             }

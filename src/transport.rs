@@ -80,6 +80,56 @@ pub(crate) async fn send_all<T: Transport>(
     .await
 }
 
+/// A connection's reusable timeout for waiting on requests.
+///
+/// Moving a reactor timer on every request costs a lock and a tree update each time, so the
+/// timer is moved only when the new deadline is *earlier* than where it is armed. When it
+/// fires before the current deadline (which moved later since it was armed), it is re-armed.
+/// A keep-alive connection answering many requests therefore touches the timer about once
+/// per timeout period, not once per request.
+pub(crate) struct Deadline {
+    timer: Timer,
+    armed: Option<Instant>,
+    due: Option<Instant>,
+}
+
+impl Deadline {
+    pub(crate) fn new() -> Self {
+        Deadline {
+            timer: Timer::never(),
+            armed: None,
+            due: None,
+        }
+    }
+
+    /// Starts a wait that times out `timeout` from now.
+    pub(crate) fn start(&mut self, timeout: Duration) {
+        self.due = Instant::now().checked_add(timeout);
+    }
+
+    /// `Ready` once the current wait's deadline has passed.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(due) = self.due else {
+            return Poll::Pending;
+        };
+        loop {
+            if self.armed.is_none_or(|at| at > due) {
+                self.timer.set_at(due);
+                self.armed = Some(due);
+            }
+            match futures_lite::Stream::poll_next(Pin::new(&mut self.timer), cx) {
+                Poll::Pending => return Poll::Pending,
+                _ => {
+                    self.armed = None;
+                    if Instant::now() >= due {
+                        return Poll::Ready(());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Polls a lazily armed timer: `Pending` until it fires, then a `TimedOut` error.
 ///
 /// The timer is created only when an operation would block, so a request whose bytes are

@@ -85,16 +85,18 @@ pub(crate) fn too_large(buf: &[u8]) -> HeadError {
 
 /// Parses one request head from the start of `buf`.
 ///
-/// `Ok(None)` means more bytes are needed. `scratch` is a reused string for building the URL.
+/// `Ok(None)` means more bytes are needed. `urls` caches the connection's base URL.
 pub(crate) fn parse(
     buf: &[u8],
     limits: HeadLimits,
-    scratch: &mut String,
+    urls: &mut UrlCache,
 ) -> Result<Option<Head>, HeadError> {
-    let mut table = [httparse::EMPTY_HEADER; HARD_MAX_HEADERS];
+    // Uninitialized: httparse writes only the entries it fills (no 8 KiB memset per request).
+    let mut table =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; HARD_MAX_HEADERS];
     let max = limits.max_headers.clamp(1, HARD_MAX_HEADERS);
-    let mut req = httparse::Request::new(&mut table[..max]);
-    let len = match req.parse(buf) {
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut table[..max]) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(parse_error(e)),
@@ -144,7 +146,7 @@ pub(crate) fn parse(
         }
     };
 
-    let url = build_url(target, fields.host, scratch)?;
+    let url = build_url(target, fields.host, urls)?;
     let mut request = http_types::Request::new(method, url);
     request.set_version(Some(version));
     for h in req.headers.iter() {
@@ -319,7 +321,35 @@ fn valid_host(host: &[u8]) -> bool {
     })
 }
 
-fn build_url(target: &str, host: Option<&[u8]>, scratch: &mut String) -> Result<Url, HeadError> {
+/// The last `http://host/` a connection's requests were relative to. Requests on one
+/// connection nearly always name the same host, so each URL is parsed relative to this base:
+/// the host is parsed (and IDNA-checked) once per connection, not once per request.
+#[derive(Default)]
+pub(crate) struct UrlCache {
+    host: Vec<u8>,
+    base: Option<Url>,
+    scratch: String,
+}
+
+impl UrlCache {
+    fn base(&mut self, host: &[u8]) -> Result<&Url, HeadError> {
+        if self.base.is_none() || self.host != host {
+            self.scratch.clear();
+            self.scratch.push_str("http://");
+            // valid_host checked the bytes are ASCII.
+            self.scratch
+                .push_str(std::str::from_utf8(host).map_err(|_| bad("invalid Host header"))?);
+            self.scratch.push('/');
+            let base = Url::parse(&self.scratch).map_err(|_| bad("invalid Host header"))?;
+            self.host.clear();
+            self.host.extend_from_slice(host);
+            self.base = Some(base);
+        }
+        self.base.as_ref().ok_or(bad("invalid Host header"))
+    }
+}
+
+fn build_url(target: &str, host: Option<&[u8]>, urls: &mut UrlCache) -> Result<Url, HeadError> {
     // A backslash is not a URI character, and the URL parser would silently turn it into `/`;
     // a fragment is never sent. Refuse both rather than guess.
     if target.bytes().any(|b| b == b'\\' || b == b'#') {
@@ -333,12 +363,20 @@ fn build_url(target: &str, host: Option<&[u8]>, scratch: &mut String) -> Result<
         if !valid_host(host) {
             return Err(bad("invalid Host header"));
         }
-        scratch.clear();
-        scratch.push_str("http://");
-        // valid_host checked the bytes are ASCII.
-        scratch.push_str(std::str::from_utf8(host).map_err(|_| bad("invalid Host header"))?);
-        scratch.push_str(target);
-        return Url::parse(scratch).map_err(|_| bad("invalid request target"));
+        let base = urls.base(host)?;
+        let url = if target.starts_with("//") {
+            // Relative to a base, `//x` would name host `x`; as a path it must stay a path.
+            let mut full = base.clone();
+            full.set_path(target.split(['?']).next().unwrap_or(target));
+            full.set_query(target.split_once('?').map(|(_, q)| q));
+            full
+        } else {
+            Url::options()
+                .base_url(Some(base))
+                .parse(target)
+                .map_err(|_| bad("invalid request target"))?
+        };
+        return Ok(url);
     }
     let scheme_ok = target
         .get(..7)

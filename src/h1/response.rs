@@ -1,7 +1,5 @@
 //! Response heads (RFC 9112 §4, §6): status line, header fields, framing, chunk frames.
 
-use std::io::Write;
-
 use http_types::{Response, StatusCode};
 
 use super::date;
@@ -56,7 +54,7 @@ fn is_safe(bytes: &[u8]) -> bool {
 pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, persist: Persist) {
     let status = res.status();
     out.extend_from_slice(b"HTTP/1.1 ");
-    let _ = write!(out, "{}", u16::from(status));
+    push_decimal(out, u64::from(u16::from(status)));
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -86,7 +84,9 @@ pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, pe
     }
     match framing {
         Framing::Length(n) => {
-            let _ = write!(out, "content-length: {n}\r\n");
+            out.extend_from_slice(b"content-length: ");
+            push_decimal(out, n);
+            out.extend_from_slice(b"\r\n");
         }
         Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         Framing::NoBody | Framing::Close => {}
@@ -97,6 +97,21 @@ pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, pe
         Persist::Close => out.extend_from_slice(b"connection: close\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `n` in decimal (what `write!` does, without the formatting machinery).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Room left before chunk data for its size line: 8 hex digits and CRLF.
@@ -137,6 +152,15 @@ mod tests {
         assert!(!text.contains("999"));
         assert!(text.contains("content-length: 5\r\n"));
         assert!(text.ends_with("connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn decimal_matches_format() {
+        for n in [0, 7, 10, 99, 200, 65_535, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
     }
 
     #[test]
