@@ -340,7 +340,7 @@ async fn refuse<T: Transport>(
     e: HeadError,
     config: &Config,
 ) -> io::Result<()> {
-    let mut res = Response::new(e.status);
+    let mut res = crate::response::new_response(e.status);
     res.set_body(format!("{}\n", e.reason));
     let mut keep = false;
     write_response(shared, out, res, false, false, &mut keep, config).await

@@ -104,7 +104,7 @@ impl IntoResponse for Error {
                 log::debug!("request failed: {source}");
             }
         }
-        let mut res = Response::new(self.status);
+        let mut res = crate::response::new_response(self.status);
         res.set_body(self.message.into_owned());
         res
     }

@@ -170,7 +170,7 @@ impl FileResponse {
     }
 
     fn base_response(&self, status: StatusCode, etag: &str) -> Response {
-        let mut res = Response::new(status);
+        let mut res = crate::response::new_response(status);
         res.insert_header("accept-ranges", "bytes");
         res.insert_header("etag", etag);
         if let Some(modified) = self.modified_since_epoch() {
@@ -494,7 +494,7 @@ fn open_with_index(
         // path like `//evil.example` could turn into an open redirect.
         let name = req.path().rsplit('/').next().unwrap_or_default();
         let query = req.query().map(|q| format!("?{q}")).unwrap_or_default();
-        let mut res = Response::new(StatusCode::MovedPermanently);
+        let mut res = crate::response::new_response(StatusCode::MovedPermanently);
         res.insert_header("location", format!("./{name}/{query}"));
         return Ok(Err(res));
     }

@@ -384,7 +384,7 @@ impl Handler for RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                let mut res = Response::new(StatusCode::BadRequest);
+                let mut res = crate::response::new_response(StatusCode::BadRequest);
                 res.set_body("invalid percent-encoding in path");
                 return Box::pin(async { res });
             }
@@ -398,7 +398,7 @@ impl Handler for RouteTable {
 
 /// A response with `status` and its reason phrase as a plain-text body.
 pub(crate) fn status_response(status: StatusCode) -> Response {
-    let mut res = Response::new(status);
+    let mut res = crate::response::new_response(status);
     res.set_body(status.canonical_reason());
     res
 }

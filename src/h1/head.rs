@@ -147,7 +147,7 @@ pub(crate) fn parse(
     };
 
     let url = build_url(target, fields.host, urls)?;
-    let mut request = http_types::Request::new(method, url);
+    let mut request = new_request(method, url);
     request.set_version(Some(version));
     for h in req.headers.iter() {
         let value = HeaderValue::from_bytes(h.value.to_vec())
@@ -161,6 +161,25 @@ pub(crate) fn parse(
         expect_continue,
         len,
     }))
+}
+
+/// A request for `method` and `url`: what `Request::new` gives, cheaper.
+///
+/// `http_types::Request::new` allocates a channel for trailers (cache-line aligned, so a slow
+/// `posix_memalign`) per request; smolweb does not support request trailers. A clone of a
+/// template request has no channel and no headers, and allocates only its URL, which is
+/// replaced at once.
+fn new_request(method: Method, url: Url) -> http_types::Request {
+    static TEMPLATE: std::sync::OnceLock<http_types::Request> = std::sync::OnceLock::new();
+    let mut request = TEMPLATE
+        .get_or_init(|| {
+            let url = Url::parse("http://localhost/").expect("a valid URL");
+            http_types::Request::new(Method::Get, url)
+        })
+        .clone();
+    request.set_method(method);
+    *request.url_mut() = url;
+    request
 }
 
 fn parse_error(e: httparse::Error) -> HeadError {
