@@ -26,6 +26,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! # The book
+//!
+//! A guide with a chapter per topic (routing, handlers, bodies, state, middleware, files,
+//! limits, production, testing, architecture) is in `docs/` as an
+//! [mdBook](https://rust-lang.github.io/mdBook/): read `docs/src/` directly, or build it with
+//! `mdbook build docs` (output in `docs/book/`). Its samples are compiled as doctests of this
+//! crate. Complete programs are in `examples/`.
+//!
 //! # Clients that go away
 //!
 //! Every byte written to a socket goes through one module, [`socket`], which uses
@@ -82,4 +90,28 @@ mod book {
     struct Readme;
     #[doc = include_str!("../docs/src/introduction.md")]
     struct Introduction;
+    #[doc = include_str!("../docs/src/getting-started.md")]
+    struct GettingStarted;
+    #[doc = include_str!("../docs/src/routing.md")]
+    struct Routing;
+    #[doc = include_str!("../docs/src/handlers.md")]
+    struct Handlers;
+    #[doc = include_str!("../docs/src/requests.md")]
+    struct Requests;
+    #[doc = include_str!("../docs/src/state.md")]
+    struct State;
+    #[doc = include_str!("../docs/src/middleware.md")]
+    struct Middleware;
+    #[doc = include_str!("../docs/src/files.md")]
+    struct Files;
+    #[doc = include_str!("../docs/src/limits.md")]
+    struct Limits;
+    #[doc = include_str!("../docs/src/production.md")]
+    struct Production;
+    #[doc = include_str!("../docs/src/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../docs/src/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../docs/src/architecture.md")]
+    struct Architecture;
 }

@@ -50,6 +50,8 @@ pub struct Server {
     addr: SocketAddr,
     threads: usize,
     config: Config,
+    /// One `SO_REUSEPORT` listener and executor per thread (see [`Server::bind_per_core`]).
+    per_core: bool,
 }
 
 impl Server {
@@ -62,6 +64,30 @@ impl Server {
             addr,
             threads: default_threads(),
             config: Config::default(),
+            per_core: false,
+        })
+    }
+
+    /// Binds for thread-per-core serving: [`run`](Self::run) gives every thread its own
+    /// listener on the same address (`SO_REUSEPORT`, the kernel spreading new connections
+    /// across them) and its own executor. No task ever moves between threads: less
+    /// coordination, but a thread with busy connections gets no help from idle ones.
+    /// [`Config::max_connections`] is divided among the threads.
+    ///
+    /// ```no_run
+    /// let app = smolweb::Router::new().get("/", |_| async { "hi" });
+    /// smolweb::Server::bind_per_core("127.0.0.1:8080")?.threads(2).run(app)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_per_core(addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let listener = crate::socket::listen(first_addr(addr)?, true)?;
+        let addr = listener.get_ref().local_addr()?;
+        Ok(Server {
+            listener,
+            addr,
+            threads: default_threads(),
+            config: Config::default(),
+            per_core: true,
         })
     }
 
@@ -110,6 +136,9 @@ impl Server {
         router: Router,
         signal: impl Future<Output = ()> + Send,
     ) -> io::Result<()> {
+        if self.per_core {
+            return self.run_per_core(router, signal);
+        }
         let ex = Arc::new(Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
@@ -123,6 +152,56 @@ impl Server {
         }
         let result = smol::block_on(ex.run(self.serve_until(router, &ex, signal)));
         drop(stop);
+        for worker in workers {
+            let _ = worker.join();
+        }
+        result
+    }
+
+    /// `run_until` with a listener and an executor per thread.
+    fn run_per_core(
+        self,
+        router: Router,
+        signal: impl Future<Output = ()> + Send,
+    ) -> io::Result<()> {
+        let Server {
+            listener,
+            addr,
+            threads,
+            config,
+            ..
+        } = self;
+        let per_thread = (config.max_connections / threads).max(1);
+        let deadline = config.shutdown_timeout;
+        let service = Service::with_config(router, config);
+        // Closed when the signal comes: every thread's accept loop stops.
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let mut workers = Vec::new();
+        for i in 1..threads {
+            let listener = crate::socket::listen(addr, true)?;
+            let (service, stopped) = (service.clone(), stopped.clone());
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("smolweb-{i}"))
+                    .spawn(move || {
+                        let ex = Executor::new();
+                        let signal = async {
+                            let _ = stopped.recv().await;
+                        };
+                        let serve =
+                            accept_until(listener, &service, &ex, signal, per_thread, deadline);
+                        smol::block_on(ex.run(serve))
+                    })?,
+            );
+        }
+        let ex = Executor::new();
+        let signal = async {
+            signal.await;
+            stop.close();
+        };
+        let result = smol::block_on(ex.run(accept_until(
+            listener, &service, &ex, signal, per_thread, deadline,
+        )));
         for worker in workers {
             let _ = worker.join();
         }
@@ -145,59 +224,72 @@ impl Server {
         let Server {
             listener, config, ..
         } = self;
-        let deadline = config.shutdown_timeout;
-        let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+        let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
         let service = Service::with_config(router, config);
-        let live = Arc::new(AtomicUsize::new(0));
-        let (kill, killed) = smol::channel::bounded::<()>(1);
-        let accept = async {
-            loop {
-                // At the connection limit, wait here: clients queue in the listen backlog.
-                let slot = slots.acquire_arc().await;
-                let (stream, peer) = match listener.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        accept_failed(e).await;
-                        continue;
-                    }
-                };
-                let transport = match TcpTransport::new(stream, Some(peer)) {
-                    Ok(transport) => transport,
-                    Err(e) => {
-                        log::debug!("could not set up connection from {peer}: {e}");
-                        continue;
-                    }
-                };
-                let (service, killed) = (service.clone(), killed.clone());
-                let guard = LiveGuard::new(&live);
-                ex.spawn(async move {
-                    let _held = (slot, guard);
-                    let killed = async {
-                        let _ = killed.recv().await;
-                    };
-                    futures_lite::future::or(service.serve_connection(transport), killed).await
-                })
-                .detach();
-            }
-        };
-        futures_lite::future::or(accept, signal).await;
-        drop(listener);
-        log::info!(
-            "shutting down: {} connections open",
-            live.load(Ordering::Acquire)
-        );
-        service.shutdown();
-        let give_up = Instant::now() + deadline;
-        while live.load(Ordering::Acquire) > 0 && Instant::now() < give_up {
-            Timer::after(SHUTDOWN_POLL).await;
-        }
-        let left = live.load(Ordering::Acquire);
-        if left > 0 {
-            log::warn!("shutdown timeout: dropping {left} connections still busy");
-        }
-        drop(kill);
-        Ok(())
+        accept_until(listener, &service, ex, signal, limit, deadline).await
     }
+}
+
+/// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is
+/// closed, `service` told to finish, and its connections given `deadline` to end.
+async fn accept_until(
+    listener: Async<TcpListener>,
+    service: &Service,
+    ex: &Executor<'_>,
+    signal: impl Future<Output = ()>,
+    max_connections: usize,
+    deadline: Duration,
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+    let live = Arc::new(AtomicUsize::new(0));
+    let (kill, killed) = smol::channel::bounded::<()>(1);
+    let accept = async {
+        loop {
+            // At the connection limit, wait here: clients queue in the listen backlog.
+            let slot = slots.acquire_arc().await;
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            };
+            let transport = match TcpTransport::new(stream, Some(peer)) {
+                Ok(transport) => transport,
+                Err(e) => {
+                    log::debug!("could not set up connection from {peer}: {e}");
+                    continue;
+                }
+            };
+            let (service, killed) = (service.clone(), killed.clone());
+            let guard = LiveGuard::new(&live);
+            ex.spawn(async move {
+                let _held = (slot, guard);
+                let killed = async {
+                    let _ = killed.recv().await;
+                };
+                futures_lite::future::or(service.serve_connection(transport), killed).await
+            })
+            .detach();
+        }
+    };
+    futures_lite::future::or(accept, signal).await;
+    drop(listener);
+    log::info!(
+        "shutting down: {} connections open",
+        live.load(Ordering::Acquire)
+    );
+    service.shutdown();
+    let give_up = Instant::now() + deadline;
+    while live.load(Ordering::Acquire) > 0 && Instant::now() < give_up {
+        Timer::after(SHUTDOWN_POLL).await;
+    }
+    let left = live.load(Ordering::Acquire);
+    if left > 0 {
+        log::warn!("shutdown timeout: dropping {left} connections still busy");
+    }
+    drop(kill);
+    Ok(())
 }
 
 /// How often a shutting-down server checks whether its connections have finished.
