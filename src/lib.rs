@@ -42,7 +42,8 @@
 //! mid-response ends its own connection with an ordinary error, even in a process whose
 //! `SIGPIPE` is at its default action.
 #![forbid(unsafe_code)]
-#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod config;
 mod conn;

@@ -83,7 +83,10 @@ fn undecodable_param_is_not_confused_with_a_decoded_one() {
         let bad_res = get(addr, bad);
         let good_res = get(addr, good);
         assert_eq!(good_res.status, 200);
-        assert_eq!(bad_res.status, 400, "{bad} must be refused, not returned raw");
+        assert_eq!(
+            bad_res.status, 400,
+            "{bad} must be refused, not returned raw"
+        );
         assert!(
             bad_res.status != 200 || bad_res.body != good_res.body,
             "{bad} and {good} both give {:?}",

@@ -1,0 +1,450 @@
+//! Every example in `examples/`, run as a real process on `127.0.0.1:0` and sent real
+//! requests over TCP.
+//!
+//! `cargo test` builds the examples (into `target/<profile>/examples/`) before it runs the
+//! tests; a narrower command such as `cargo test --test examples` does not, so run
+//! `cargo build --examples` first in that case. Each example prints its address on its first
+//! line of output (`listening on http://127.0.0.1:PORT`, or `serving DIR on http://...` for
+//! the file server); the test reads it from there.
+//!
+//! Every wait is bounded, and every child is killed when its guard is dropped, whether the
+//! test passed or panicked.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// How long an example may take to print its address, and the bound on each socket read.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The built example binary `name`, next to this test binary's directory.
+fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/examples-<hash> -> target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary is in target/<profile>/deps");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} not found: `cargo test` builds the examples; with `cargo test --test examples`, \
+         run `cargo build --examples` first",
+        path.display()
+    );
+    path
+}
+
+/// A running example. Dropping it kills the process and waits for it.
+struct Example {
+    child: Child,
+    addr: SocketAddr,
+    /// The first line of stdout, which names the address.
+    first_line: String,
+    /// The rest of stdout, line by line (the reader thread keeps the pipe drained).
+    lines: Receiver<String>,
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Example {
+    /// Starts `name` with `127.0.0.1:0` and `args`, and waits for its address.
+    fn start(name: &str, args: &[&str]) -> Example {
+        let mut child = Command::new(example_binary(name))
+            .arg("127.0.0.1:0")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start example {name}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Build the guard before waiting, so a timeout still kills the child.
+        let mut example = Example {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            first_line: String::new(),
+            lines,
+        };
+        let line = example
+            .lines
+            .recv_timeout(TIMEOUT)
+            .unwrap_or_else(|e| panic!("example {name} printed no address: {e:?}"));
+        example.addr = parse_addr(&line)
+            .unwrap_or_else(|| panic!("no http:// address in {name}'s first line {line:?}"));
+        example.first_line = line;
+        example
+    }
+
+    /// Sends one raw request (which should say `Connection: close`) and reads the response.
+    fn send(&self, raw: &[u8]) -> HttpResponse {
+        send(self.addr, raw)
+    }
+
+    /// `GET path` with `Connection: close`.
+    fn get(&self, path: &str) -> HttpResponse {
+        self.send(
+            format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+    }
+}
+
+/// The first `http://host:port` in `line`.
+fn parse_addr(line: &str) -> Option<SocketAddr> {
+    let rest = &line[line.find("http://")? + "http://".len()..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '/' || c == ')')
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[derive(Debug)]
+struct HttpResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl HttpResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+/// Writes `raw`, then reads until the server closes (bounded in time and size).
+fn send(addr: SocketAddr, raw: &[u8]) -> HttpResponse {
+    let mut stream = connect(addr);
+    // A server may answer (and close) before taking a whole body; read what it said anyway.
+    let _ = stream.write_all(raw);
+    read_response(&mut stream)
+}
+
+fn read_response(stream: &mut TcpStream) -> HttpResponse {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        assert!(Instant::now() < deadline, "response took too long");
+        assert!(bytes.len() < 16 * 1024 * 1024, "response too large");
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            // A reset after the response arrived still leaves the response in `bytes`.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !bytes.is_empty() => {
+                break;
+            }
+            Err(e) => panic!("reading the response: {e}"),
+        }
+    }
+    parse_response(&bytes)
+}
+
+/// Parses one response, skipping `100 Continue`, and undoes chunked framing.
+fn parse_response(mut bytes: &[u8]) -> HttpResponse {
+    loop {
+        let end = find(bytes, b"\r\n\r\n").expect("a complete response head");
+        let head = std::str::from_utf8(&bytes[..end]).expect("ASCII head");
+        let rest = &bytes[end + 4..];
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        if status == 100 {
+            bytes = rest;
+            continue;
+        }
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').expect("header field");
+                (n.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        let mut res = HttpResponse {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        res.body = if res
+            .header("transfer-encoding")
+            .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
+        {
+            dechunk(rest)
+        } else if let Some(len) = res.header("content-length") {
+            let len: usize = len.parse().expect("content-length");
+            assert_eq!(rest.len(), len, "body length vs content-length");
+            rest.to_vec()
+        } else {
+            rest.to_vec()
+        };
+        return res;
+    }
+}
+
+fn dechunk(mut input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = find(input, b"\r\n").expect("chunk size line");
+        let size_text = std::str::from_utf8(&input[..line_end]).unwrap();
+        let size_text = size_text.split(';').next().unwrap().trim();
+        let size = usize::from_str_radix(size_text, 16).expect("hex chunk size");
+        input = &input[line_end + 2..];
+        if size == 0 {
+            assert!(input.starts_with(b"\r\n"), "no trailers expected");
+            return out;
+        }
+        out.extend_from_slice(&input[..size]);
+        assert_eq!(&input[size..size + 2], b"\r\n", "chunk data ends with CRLF");
+        input = &input[size + 2..];
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A fresh directory under the temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "smolweb-examples-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn hello() {
+    let ex = Example::start("hello", &[]);
+    let res = ex.get("/");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.text(), "Hello, World!");
+    assert_eq!(ex.get("/missing").status, 404);
+}
+
+#[test]
+fn router() {
+    let ex = Example::start("router", &[]);
+    let body = r#"{"text":"buy milk"}"#;
+    let res = ex.send(
+        format!(
+            "POST /api/todos HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(res.status, 201, "{}", res.text());
+    let created: serde_json::Value = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!(created["text"], "buy milk");
+    let id = created["id"].as_u64().expect("numeric id");
+
+    let res = ex.get(&format!("/api/todos/{id}"));
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    assert_eq!(res.header("server"), Some("smolweb-example"));
+    let todo: serde_json::Value = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!(todo, created);
+
+    assert_eq!(ex.get("/api/todos/999").status, 404);
+    let res = ex.send(b"DELETE /api/todos HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    assert_eq!(res.status, 405);
+    assert!(res.header("allow").is_some_and(|a| a.contains("POST")));
+}
+
+#[test]
+fn file_server() {
+    let dir = TempDir::new();
+    std::fs::write(dir.0.join("hello.txt"), "hello from a file\n").unwrap();
+    let ex = Example::start("file_server", &[dir.0.to_str().unwrap()]);
+    assert!(ex.first_line.starts_with("serving "), "{}", ex.first_line);
+
+    let res = ex.get("/hello.txt");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.text(), "hello from a file\n");
+    assert_eq!(res.header("content-type"), Some("text/plain;charset=utf-8"));
+    assert!(res.header("etag").is_some());
+
+    let res = ex.send(
+        b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nRange: bytes=0-4\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(res.status, 206);
+    assert_eq!(res.text(), "hello");
+    assert_eq!(ex.get("/nope.txt").status, 404);
+}
+
+#[test]
+fn middleware() {
+    let ex = Example::start("middleware", &[]);
+    let res = ex.get("/");
+    assert_eq!(res.status, 200);
+    assert!(res.header("x-response-time").is_some(), "{:?}", res.headers);
+
+    let res = ex.get("/admin/stats");
+    assert_eq!(res.status, 401);
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+    assert!(res.header("x-response-time").is_some());
+
+    let res = ex.send(
+        b"GET /admin/stats HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer let-me-in\r\n\
+          Connection: close\r\n\r\n",
+    );
+    assert_eq!(res.status, 200);
+    assert!(res.text().contains("hello admin"), "{}", res.text());
+}
+
+#[test]
+fn streaming() {
+    let ex = Example::start("streaming", &[]);
+    let res = ex.get("/count");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(res.text(), "line 1\nline 2\nline 3\nline 4\nline 5\n");
+
+    let started = Instant::now();
+    let res = ex.get("/events?count=2");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("text/event-stream"));
+    assert_eq!(res.header("transfer-encoding"), Some("chunked"));
+    let text = res.text();
+    assert_eq!(text.matches("data: tick ").count(), 2, "{text}");
+    assert!(text.ends_with("\n\n"));
+    // The second event comes a second after the first.
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    assert_eq!(ex.get("/events?count=many").status, 400);
+}
+
+#[test]
+fn upload() {
+    let ex = Example::start("upload", &[]);
+    // Remove the example's upload directory when done (it prints it on its first line).
+    let _uploads = ex
+        .first_line
+        .split("uploads go to ")
+        .nth(1)
+        .map(|d| TempDir(PathBuf::from(d.trim_end_matches(')'))));
+
+    let body = "a small file\n";
+    let res = ex.send(
+        format!(
+            "PUT /upload/small.txt HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = ex.get("/files/small.txt");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.text(), body);
+
+    // Announced as too large: refused before the body is sent.
+    let res = ex.send(
+        b"PUT /upload/big.bin HTTP/1.1\r\nHost: test\r\nContent-Length: 1048577\r\n\
+          Expect: 100-continue\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(res.status, 413);
+
+    // Chunked, so the size is known only by reading: 1 MiB + 64 KiB.
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut raw = b"PUT /upload/big.bin HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\
+          Connection: close\r\n\r\n"
+        .to_vec();
+    for _ in 0..17 {
+        raw.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        raw.extend_from_slice(&chunk);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    let res = ex.send(&raw);
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert_eq!(
+        ex.get("/files/big.bin").status,
+        404,
+        "no partial file is left"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn graceful_shutdown_on_sigterm() {
+    let mut ex = Example::start("graceful_shutdown", &[]);
+    let res = ex.get("/");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.text(), "hello\n");
+
+    let pid = libc::pid_t::try_from(ex.child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid, with a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = ex.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit within {TIMEOUT:?} of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    // The example said what it did on its way out.
+    let mut said = Vec::new();
+    loop {
+        match ex.lines.recv_timeout(Duration::from_secs(5)) {
+            Ok(line) => said.push(line),
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => panic!("stdout not closed after exit"),
+        }
+    }
+    assert!(said.iter().any(|l| l.contains("shutting down")), "{said:?}");
+}
