@@ -10,8 +10,12 @@ use crate::{IntoResponse, Response};
 /// An error a handler returns: becomes a response with its status and a short message.
 ///
 /// Any `std::error::Error` converts into it with `?`, as a `500 Internal Server Error` whose
-/// body says only that; the cause is logged, never sent. Errors meant for the client are made
-/// with [`Error::new`].
+/// body says only that (an `io::Error` of kind `NotFound`, `PermissionDenied` or
+/// `FileTooLarge` becomes `404`, `403` or `413`); the cause is logged, never sent. Errors
+/// meant for the client are made with [`Error::new`].
+///
+/// `Error` does not implement `std::error::Error` itself (that would conflict with the
+/// conversion from every error), so it cannot travel inside a `Box<dyn Error>`.
 ///
 /// ```
 /// use smolweb::{Error, Request, Result, StatusCode};
@@ -21,7 +25,7 @@ use crate::{IntoResponse, Response};
 ///         .param("id")
 ///         .and_then(|s| s.parse().ok())
 ///         .ok_or_else(|| Error::new(StatusCode::BadRequest, "id must be a number"))?;
-///     let contents = std::fs::read_to_string(format!("/nonexistent/{id}"))?; // io::Error → 500
+///     let contents = std::fs::read_to_string(format!("/srv/ids/{id}"))?; // NotFound → 404, else 500
 ///     Ok(contents)
 /// }
 /// # let _ = parse_id;
@@ -70,8 +74,19 @@ impl Error {
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
+    /// `500`, except for the `std::io::Error`s that name a client-visible condition:
+    /// `NotFound` → `404`, `PermissionDenied` → `403`, `FileTooLarge` → `413`.
     fn from(e: E) -> Self {
-        Error::from_source(StatusCode::InternalServerError, e)
+        let kind = (&e as &dyn std::any::Any)
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        let status = match kind {
+            Some(std::io::ErrorKind::NotFound) => StatusCode::NotFound,
+            Some(std::io::ErrorKind::PermissionDenied) => StatusCode::Forbidden,
+            Some(std::io::ErrorKind::FileTooLarge) => StatusCode::PayloadTooLarge,
+            _ => StatusCode::InternalServerError,
+        };
+        Error::from_source(status, e)
     }
 }
 

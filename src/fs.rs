@@ -85,6 +85,20 @@ impl FileBody {
     }
 }
 
+/// Opens for reading without ever waiting in `open` itself: a FIFO (or device) put in a
+/// served directory would otherwise block the executor thread until a writer appears. It is
+/// then refused as not a regular file. Regular files ignore `O_NONBLOCK`.
+fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    options.open(path)
+}
+
 #[cfg(unix)]
 fn read_at(file: &std::fs::File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
     loop {
@@ -127,7 +141,7 @@ impl FileResponse {
     /// device) is refused with `NotFound`.
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path)?;
+        let file = open_nonblocking(path)?;
         let meta = file.metadata()?;
         Self::from_open(file, &meta, path)
     }
@@ -484,7 +498,7 @@ fn open_with_index(
     root: &Path,
     req: &Request,
 ) -> io::Result<Result<FileResponse, Response>> {
-    let file = std::fs::File::open(path)?;
+    let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_dir() {
         return FileResponse::from_open(file, &meta, path).map(Ok);

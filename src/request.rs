@@ -106,6 +106,24 @@ impl Request {
         self.inner.url().query()
     }
 
+    /// Parses the query string into `T` (with `serde_qs`; a missing query parses as empty).
+    /// `400` when it does not fit `T`.
+    ///
+    /// ```
+    /// # use smolweb::{http::{Method, Url}, Request};
+    /// #[derive(serde::Deserialize)]
+    /// struct Page { n: u32 }
+    /// # let req = Request::from_http(smolweb::http::Request::new(Method::Get, Url::parse("http://x/?n=3").unwrap()));
+    /// let page: Page = req.query_as()?;
+    /// assert_eq!(page.n, 3);
+    /// # Ok::<(), smolweb::Error>(())
+    /// ```
+    pub fn query_as<T: DeserializeOwned>(&self) -> Result<T> {
+        self.inner
+            .query()
+            .map_err(|e| Error::new(StatusCode::BadRequest, format!("invalid query string: {e}")))
+    }
+
     /// The HTTP version of the request.
     pub fn version(&self) -> Option<Version> {
         self.inner.version()
@@ -226,6 +244,16 @@ impl Request {
         let bytes = self.body_bytes().await?;
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::new(StatusCode::BadRequest, format!("invalid JSON: {e}")))
+    }
+
+    /// Reads the whole body as an `application/x-www-form-urlencoded` form (`400` if it does
+    /// not parse as `T`); limits as [`body_bytes`](Self::body_bytes).
+    pub async fn body_form<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let bytes = self.body_bytes().await?;
+        Body::from_bytes(bytes)
+            .into_form()
+            .await
+            .map_err(|e| Error::new(StatusCode::BadRequest, format!("invalid form: {e}")))
     }
 
     /// The underlying `http_types::Request`.

@@ -11,13 +11,13 @@ use crate::{Request, Response};
 /// Maps method and path to handlers.
 ///
 /// Patterns are `/`-separated segments: static text, `:name` (one non-empty segment) or a
-/// final `*name` (the rest of the path, possibly empty). When several patterns match a path
-/// the most specific wins, segment by segment: static before `:param` before `*wildcard`,
-/// whatever order they were added in. Then:
+/// final `*name` (the rest of the path, possibly empty). Among the patterns that match a path
+/// and have a handler for the method, the most specific wins, segment by segment: static
+/// before `:param` before `*wildcard`, whatever order they were added in. Then:
 ///
 /// * no pattern matches → `404 Not Found`;
-/// * a pattern matches but has no handler for the method → `405 Method Not Allowed` with an
-///   `Allow` header;
+/// * patterns match but none has a handler for the method → `405 Method Not Allowed` with an
+///   `Allow` header listing the methods they have;
 /// * `HEAD` uses the `GET` handler when there is no `HEAD` one (the body is not sent).
 ///
 /// Static segments are compared with the path as sent (percent-encoded); parameters are
@@ -38,8 +38,9 @@ use crate::{Request, Response};
 ///
 /// # Panics
 /// The builder methods panic on a pattern that does not start with `/`, a `*wildcard` that is
-/// not the last segment, a parameter without a name, or the same method and pattern twice:
-/// these are mistakes in the program, found at start-up.
+/// not the last segment, a parameter without a name, the same method and pattern twice, or
+/// two patterns of the same shape whose parameters are named differently (`/a/:id` and
+/// `/a/:name`): these are mistakes in the program, found at start-up.
 #[derive(Default)]
 pub struct Router {
     table: RouteTable,
@@ -210,6 +211,19 @@ impl Router {
 impl RouteTable {
     fn add(&mut self, method: Method, path: &str, endpoint: Endpoint) {
         let segments = parse_pattern(path);
+        if let Some(other) = self
+            .routes
+            .iter()
+            .find(|r| same_shape(&r.segments, &segments))
+        {
+            // `/users/:id` and `/users/:name` match the same paths: which one answers would
+            // depend on insertion order, so refuse the second.
+            assert!(
+                other.segments == segments,
+                "route {path:?} conflicts with {:?}: same shape, different parameter names",
+                other.pattern
+            );
+        }
         let route = match self.routes.iter_mut().position(|r| r.segments == segments) {
             Some(i) => &mut self.routes[i],
             None => {
@@ -232,18 +246,63 @@ impl RouteTable {
         self.state.clone()
     }
 
-    /// The most specific route matching `path`.
-    fn find(&self, path: &str) -> Option<&Route> {
-        let mut best: Option<&Route> = None;
+    /// The most specific route matching `path` that has a handler for `method` (`HEAD`
+    /// falling back to `GET`), with that handler.
+    fn find(&self, path: &str, method: Method) -> Option<(&Route, &Endpoint)> {
+        let mut best: Option<(&Route, &Endpoint)> = None;
         for route in &self.routes {
-            if match_path(&route.segments, path, None)
-                && best.is_none_or(|b| more_specific(route, b))
-            {
-                best = Some(route);
+            if best.is_some_and(|(b, _)| !more_specific(route, b)) {
+                continue;
+            }
+            if let Some(endpoint) = route.endpoint(method) {
+                if match_path(&route.segments, path, None) {
+                    best = Some((route, endpoint));
+                }
             }
         }
         best
     }
+
+    /// The methods some route matching `path` accepts (for `Allow`); empty if none matches.
+    fn allowed(&self, path: &str) -> Vec<&str> {
+        let mut allow: Vec<&str> = Vec::new();
+        for route in self
+            .routes
+            .iter()
+            .filter(|r| match_path(&r.segments, path, None))
+        {
+            for (m, _) in &route.endpoints {
+                if !allow.contains(&m.as_ref()) {
+                    allow.push(m.as_ref());
+                }
+            }
+        }
+        if allow.contains(&"GET") && !allow.contains(&"HEAD") {
+            allow.push("HEAD");
+        }
+        allow
+    }
+}
+
+impl Route {
+    fn endpoint(&self, method: Method) -> Option<&Endpoint> {
+        let exact = self.endpoints.iter().find(|(m, _)| *m == method);
+        let head_as_get = || {
+            self.endpoints
+                .iter()
+                .find(|(m, _)| method == Method::Head && *m == Method::Get)
+        };
+        exact.or_else(head_as_get).map(|(_, e)| e)
+    }
+}
+
+/// Same segments, parameter names aside.
+fn same_shape(a: &[Segment], b: &[Segment]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Segment::Static(x), Segment::Static(y)) => x == y,
+            _ => x.rank() == y.rank(),
+        })
 }
 
 /// True when `a` beats `b` for a path both match.
@@ -354,23 +413,10 @@ fn decode_params(path: &str, params: &mut [(Arc<str>, ParamValue)]) -> bool {
 impl Handler for RouteTable {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
         let method = req.method();
-        let Some(route) = self.find(req.path()) else {
-            return Box::pin(async { status_response(StatusCode::NotFound) });
-        };
-        let endpoint = route
-            .endpoints
-            .iter()
-            .find(|(m, _)| *m == method)
-            .or_else(|| {
-                route
-                    .endpoints
-                    .iter()
-                    .find(|(m, _)| method == Method::Head && *m == Method::Get)
-            });
-        let Some((_, endpoint)) = endpoint else {
-            let mut allow: Vec<&str> = route.endpoints.iter().map(|(m, _)| m.as_ref()).collect();
-            if allow.contains(&"GET") && !allow.contains(&"HEAD") {
-                allow.push("HEAD");
+        let Some((route, endpoint)) = self.find(req.path(), method) else {
+            let allow = self.allowed(req.path());
+            if allow.is_empty() {
+                return Box::pin(async { status_response(StatusCode::NotFound) });
             }
             let mut res = status_response(StatusCode::MethodNotAllowed);
             res.insert_header("allow", allow.join(", "));

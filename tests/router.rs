@@ -550,6 +550,33 @@ fn same_method_and_pattern_twice_panics() {
 }
 
 #[test]
+#[should_panic(expected = "same shape, different parameter names")]
+fn same_shape_with_other_param_names_panics() {
+    let _ = Router::new()
+        .get("/users/:id", text("1"))
+        .post("/users/:name", text("2"));
+}
+
+#[test]
+fn only_routes_with_the_method_compete() {
+    // The more specific `:name` has no GET: the wildcard's GET answers, PUT goes to `:name`.
+    let addr = spawn(
+        Router::new()
+            .route(Method::Put, "/files/:name", text("put name"))
+            .get("/files/*path", text("get wildcard")),
+    );
+    assert_eq!(body_of(addr, "/files/x"), "get wildcard");
+    let res = call(addr, "PUT", "/files/x", "", b"");
+    assert_eq!((res.status, res.text()), (200, "put name"));
+    let res = call(addr, "DELETE", "/files/x", "", b"");
+    assert_eq!(res.status, 405);
+    assert_eq!(
+        allow_set(res.header("allow").unwrap_or("")),
+        allow_set("GET, HEAD, PUT")
+    );
+}
+
+#[test]
 #[should_panic(expected = "must start with '/'")]
 fn pattern_without_leading_slash_panics() {
     let _ = Router::new().get("a", text("1"));
