@@ -81,6 +81,8 @@ pub(crate) struct ReadState {
     pub generation: u64,
     /// Body bytes decoded so far, and the most allowed (`Config::max_streamed_body_bytes`).
     body_bytes: u64,
+    /// Bytes of input the body took so far, framing included (what draining counts).
+    pub body_wire_bytes: u64,
     body_limit: Option<u64>,
     urls: head::UrlCache,
 }
@@ -96,6 +98,7 @@ impl Default for ReadState {
             continue_: Continue::NotExpected,
             generation: 0,
             body_bytes: 0,
+            body_wire_bytes: 0,
             body_limit: None,
             urls: head::UrlCache::default(),
         }
@@ -112,6 +115,7 @@ impl ReadState {
     pub fn begin_body(&mut self, framing: Framing, expect_continue: bool, limit: Option<u64>) {
         self.generation += 1;
         self.body_bytes = 0;
+        self.body_wire_bytes = 0;
         self.body_limit = limit;
         self.body = match framing {
             Framing::None => BodyState::Done,
@@ -177,6 +181,7 @@ impl ReadState {
                 let n = (*left).min(input.len() as u64).min(out.len() as u64) as usize;
                 out[..n].copy_from_slice(&input[..n]);
                 self.start += n;
+                self.body_wire_bytes += n as u64;
                 *left -= n as u64;
                 if *left == 0 {
                     self.body = BodyState::Done;
@@ -186,6 +191,7 @@ impl ReadState {
             BodyState::Chunked(dec) => match dec.decode(input, out) {
                 Ok((used, n)) => {
                     self.start += used;
+                    self.body_wire_bytes += used as u64;
                     if dec.is_done() {
                         self.body = BodyState::Done;
                     }
@@ -250,6 +256,7 @@ impl ReadState {
             let received = if let BodyState::Length(left) = self.body {
                 let want = left.min(out.len() as u64) as usize;
                 std::task::ready!(transport.poll_recv(cx, &mut out[..want])).map(|n| {
+                    self.body_wire_bytes += n as u64;
                     self.body = if n as u64 == left {
                         BodyState::Done
                     } else {
@@ -394,21 +401,20 @@ pub(crate) async fn drain_body<T: Transport>(
     limit: u64,
     timeout: Duration,
 ) -> io::Result<bool> {
-    let mut drained = 0u64;
     let mut timer: Option<Timer> = None;
+    let start = shared.lock().body_wire_bytes;
     std::future::poll_fn(|cx| {
         let mut st = shared.lock();
         let mut scratch = [0u8; 2048];
         loop {
-            if drained > limit {
+            // Counted on the wire, framing included: chunk extensions and trailers are not a
+            // way to make the server read without bound.
+            if st.body_wire_bytes - start > limit {
                 return Poll::Ready(Ok(false));
             }
             match st.poll_body(cx, &shared.transport, &mut scratch) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Ok(true)),
-                Poll::Ready(Ok(n)) => {
-                    drained += n as u64;
-                    timer = None;
-                }
+                Poll::Ready(Ok(_)) => timer = None,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
                     return poll_deadline(&mut timer, timeout, cx, "request body idle timeout");
@@ -454,14 +460,20 @@ impl<T: Transport> AsyncRead for BodyReader<T> {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,
         };
-        drop(st);
         match result {
-            Poll::Pending => poll_deadline(
-                &mut this.timer,
-                this.timeout,
-                cx,
-                "request body idle timeout",
-            ),
+            Poll::Pending => {
+                let timed_out = poll_deadline(
+                    &mut this.timer,
+                    this.timeout,
+                    cx,
+                    "request body idle timeout",
+                );
+                if timed_out.is_ready() {
+                    // The rest of the body may never come: the connection cannot be reused.
+                    st.body = BodyState::Broken;
+                }
+                timed_out
+            }
             ready => {
                 this.timer = None;
                 ready

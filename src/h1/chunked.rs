@@ -11,6 +11,12 @@
 /// **Default:** 4 KiB. **Unit:** bytes.
 pub const MAX_CHUNK_EXT: usize = 4 * 1024;
 
+/// Longest chunk-size part of a size line (digits, leading zeros and whitespace before any
+/// extension).
+///
+/// **Default:** 64. **Unit:** bytes.
+pub const MAX_CHUNK_SIZE_LINE: usize = 64;
+
 /// Longest trailer section accepted after the last chunk.
 ///
 /// **Default:** 8 KiB. **Unit:** bytes.
@@ -68,6 +74,8 @@ enum State {
 pub struct ChunkedDecoder {
     state: State,
     trailer_bytes: usize,
+    /// Bytes of the current chunk-size (digits and whitespace) seen.
+    size_line: usize,
 }
 
 impl Default for ChunkedDecoder {
@@ -85,6 +93,7 @@ impl ChunkedDecoder {
                 digits: 0,
             },
             trailer_bytes: 0,
+            size_line: 0,
         }
     }
 
@@ -136,6 +145,14 @@ impl ChunkedDecoder {
     /// Advances over one byte of framing (everything but chunk data).
     fn step(&mut self, b: u8) -> Result<(), ChunkError> {
         use State::*;
+        if matches!(self.state, Size { .. } | SizeWs { .. }) {
+            self.size_line += 1;
+            if self.size_line > MAX_CHUNK_SIZE_LINE {
+                return Err(ChunkError("chunk size line too long"));
+            }
+        } else {
+            self.size_line = 0;
+        }
         self.state = match self.state {
             Size { value, digits } => match b {
                 b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {

@@ -8,6 +8,6 @@ mod date;
 pub(crate) mod head;
 pub(crate) mod response;
 
-pub use chunked::{ChunkError, ChunkedDecoder, MAX_CHUNK_EXT, MAX_TRAILERS};
+pub use chunked::{ChunkError, ChunkedDecoder, MAX_CHUNK_EXT, MAX_CHUNK_SIZE_LINE, MAX_TRAILERS};
 pub(crate) use date::format as format_date;
 pub use head::HeadError;

@@ -1,0 +1,225 @@
+//! Graceful shutdown with `run_until`, and the `max_connections` limit.
+
+mod common;
+mod util;
+
+use std::io;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+use common::Conn;
+use smolweb::{Config, Router};
+use util::{ReadEnd, read_until_end, wait_for};
+
+const SLOW: Duration = Duration::from_secs(1);
+
+fn app(slow_started: Arc<AtomicUsize>) -> Router {
+    Router::new()
+        .get("/", |_| async { "ok" })
+        .get("/slow", move |_| {
+            slow_started.fetch_add(1, Ordering::SeqCst);
+            async {
+                Timer::after(SLOW).await;
+                "slow done"
+            }
+        })
+}
+
+#[test]
+fn graceful_shutdown_closes_idle_finishes_busy_and_refuses_new() {
+    let slow_started = Arc::new(AtomicUsize::new(0));
+    let server = util::serve_until(app(slow_started.clone()), Config::default(), 2);
+    let addr = server.addr;
+
+    // An idle keep-alive connection: one request answered, then nothing.
+    let mut idle = Conn::connect(addr);
+    idle.write(&common::request("GET", "/", "", b""));
+    let res = idle.read_response();
+    assert_eq!((res.status, res.text()), (200, "ok"));
+    assert!(!res.connection_has("close"));
+
+    // A slow request, under way in its handler.
+    let mut busy = Conn::connect(addr);
+    busy.write(&common::request("GET", "/slow", "", b""));
+    assert!(
+        wait_for(Duration::from_secs(5), Duration::from_millis(2), || {
+            slow_started.load(Ordering::SeqCst) == 1
+        }),
+        "the slow handler never started"
+    );
+
+    // Shut down.
+    let signalled = Instant::now();
+    server.stop.close();
+
+    // The idle connection closes promptly: long before the slow request could finish.
+    idle.stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let (bytes, end) = read_until_end(&mut idle.stream, 1 << 16, Duration::from_secs(5));
+    let idle_closed = signalled.elapsed();
+    assert_eq!(end, ReadEnd::Eof, "idle connection not closed cleanly");
+    assert!(bytes.is_empty(), "{:?}", String::from_utf8_lossy(&bytes));
+    assert!(
+        idle_closed < SLOW.mul_f32(0.8),
+        "idle connection closed only after {idle_closed:?}"
+    );
+
+    // The listener is closed by then (it is dropped before connections are told to stop),
+    // so a new connection is refused outright.
+    match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(_) => panic!("a new connection was accepted after shutdown began"),
+    }
+
+    // The slow request completes, saying it closes the connection, which then closes.
+    let res = busy.read_response();
+    assert_eq!((res.status, res.text()), (200, "slow done"));
+    assert!(res.connection_has("close"), "{res:?}");
+    let slow_done = signalled.elapsed();
+    assert!(
+        slow_done < SLOW + Duration::from_secs(3),
+        "slow request took {slow_done:?} after the signal"
+    );
+    busy.stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let (rest, end) = read_until_end(&mut busy.stream, 1 << 16, Duration::from_secs(5));
+    assert_ne!(
+        end,
+        ReadEnd::Timeout,
+        "busy connection not closed after its response"
+    );
+    assert!(rest.is_empty());
+
+    // run_until returns.
+    assert!(
+        wait_for(Duration::from_secs(5), Duration::from_millis(5), || {
+            server.thread.is_finished()
+        }),
+        "run_until did not return"
+    );
+    server
+        .thread
+        .join()
+        .expect("server thread panicked")
+        .expect("run_until failed");
+}
+
+#[test]
+fn shutdown_with_no_connections_returns_at_once() {
+    let server = util::serve_until(app(Arc::default()), Config::default(), 1);
+    let res = common::get(server.addr, "/");
+    assert_eq!(res.status, 200);
+    let signalled = Instant::now();
+    server.stop.close();
+    assert!(
+        wait_for(Duration::from_secs(5), Duration::from_millis(2), || {
+            server.thread.is_finished()
+        }),
+        "run_until did not return"
+    );
+    assert!(
+        signalled.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        signalled.elapsed()
+    );
+    server.thread.join().unwrap().unwrap();
+    match TcpStream::connect_timeout(&server.addr, Duration::from_secs(2)) {
+        Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(_) => panic!("connected to a server that has shut down"),
+    }
+}
+
+#[test]
+fn shutdown_timeout_drops_requests_that_take_too_long() {
+    let slow_started = Arc::new(AtomicUsize::new(0));
+    let config = Config {
+        shutdown_timeout: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let server = util::serve_until(app(slow_started.clone()), config, 1);
+    let mut busy = Conn::connect(server.addr);
+    busy.write(&common::request("GET", "/slow", "", b""));
+    assert!(wait_for(
+        Duration::from_secs(5),
+        Duration::from_millis(2),
+        || { slow_started.load(Ordering::SeqCst) == 1 }
+    ));
+    let signalled = Instant::now();
+    server.stop.close();
+    assert!(
+        wait_for(Duration::from_secs(5), Duration::from_millis(2), || {
+            server.thread.is_finished()
+        }),
+        "run_until did not return"
+    );
+    let took = signalled.elapsed();
+    assert!(
+        took < SLOW,
+        "run_until waited {took:?}, past the 200 ms shutdown timeout"
+    );
+    server.thread.join().unwrap().unwrap();
+    // The dropped request never got an answer: the connection just ends.
+    busy.stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let (bytes, end) = read_until_end(&mut busy.stream, 1 << 16, Duration::from_secs(5));
+    assert_ne!(end, ReadEnd::Timeout, "dropped connection stayed open");
+    assert!(bytes.is_empty(), "{:?}", String::from_utf8_lossy(&bytes));
+}
+
+#[test]
+fn max_connections_holds_the_next_client_until_one_closes() {
+    let config = Config {
+        max_connections: 2,
+        ..Config::default()
+    };
+    let addr = util::serve(app(Arc::default()), config, 1);
+
+    // Two connections, each proven accepted by an answered request, then left idle.
+    let mut first = Conn::connect(addr);
+    let mut second = Conn::connect(addr);
+    for conn in [&mut first, &mut second] {
+        conn.write(&common::request("GET", "/", "", b""));
+        assert_eq!(conn.read_response().status, 200);
+    }
+
+    // A third: the kernel completes its handshake (backlog), but the server does not accept
+    // it, so its request goes unanswered.
+    let mut third = Conn::connect(addr);
+    third.write(&common::request("GET", "/", "Connection: close\r\n", b""));
+    third
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .expect("read timeout");
+    let (early, end) = read_until_end(&mut third.stream, 1 << 16, Duration::from_secs(2));
+    assert_eq!(
+        (end, early.len()),
+        (ReadEnd::Timeout, 0),
+        "the third connection was served while two were open: {:?}",
+        String::from_utf8_lossy(&early)
+    );
+
+    // One of the first two goes away: the third is accepted and answered.
+    let closed_at = Instant::now();
+    drop(first);
+    third
+        .stream
+        .set_read_timeout(Some(common::TIMEOUT))
+        .expect("read timeout");
+    let res = third.read_response();
+    assert_eq!((res.status, res.text()), (200, "ok"));
+    assert!(
+        closed_at.elapsed() < Duration::from_secs(2),
+        "answered {:?} after a slot freed",
+        closed_at.elapsed()
+    );
+
+    // The second is still served on its own connection.
+    second.write(&common::request("GET", "/", "", b""));
+    assert_eq!(second.read_response().status, 200);
+}
