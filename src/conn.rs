@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_io::Timer;
-use futures_lite::AsyncReadExt;
 use futures_lite::io::BufReader;
-use http_types::headers::{CONNECTION, CONTENT_TYPE};
+use futures_lite::{AsyncRead, AsyncReadExt};
+use http_types::headers::CONTENT_TYPE;
 use http_types::{Body, Method, Response, Version};
 
 use crate::fs::FileBody;
 use crate::h1::head::{Framing, Head, HeadError};
-use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK, Persist};
+use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK};
 use crate::inbound::{self, BodyReader, BodyState, Continue, HeadEvent, Shared};
 use crate::transport::{Deadline, poll_deadline, send_all};
 use crate::{Config, Request, Service, Transport};
@@ -160,7 +160,7 @@ async fn exchange<T: Transport>(
         .await;
 
     // Once shutdown has begun, every response closes its connection.
-    let mut keep = keep_alive && !asks_to_close(&res) && !service.is_shutting_down();
+    let mut keep = keep_alive && !service.is_shutting_down();
     let body_done = {
         let st = shared.lock();
         // Decided before the response, so that it says `Connection: close`: a client held
@@ -190,16 +190,6 @@ async fn exchange<T: Transport>(
     })
 }
 
-fn asks_to_close(res: &Response) -> bool {
-    res.header(CONNECTION).is_some_and(|v| {
-        v.iter().any(|v| {
-            v.as_str()
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("close"))
-        })
-    })
-}
-
 async fn write_response<T: Transport>(
     shared: &Shared<T>,
     out: &mut Vec<u8>,
@@ -212,15 +202,11 @@ async fn write_response<T: Transport>(
     let transport = &shared.transport;
     let timeout = config.write_timeout;
     let file = res.ext_mut().remove::<FileBody>();
-    let had_type = res.header(CONTENT_TYPE).is_some();
-    let body = res.take_body();
-    if !had_type {
-        // http-types labels even an empty body `application/octet-stream` when it is taken.
-        res.remove_header(CONTENT_TYPE);
-    }
+    // The body is read through the response itself (it is an `AsyncRead`): taking it out
+    // would make http-types invent a content type.
     let len = match &file {
         Some(file) => Some(file.len()),
-        None => body.len().map(|n| n as u64),
+        None => res.len().map(|n| n as u64),
     };
     let framing = match len {
         _ if !encode::status_has_body(res.status()) => encode::Framing::NoBody,
@@ -231,24 +217,21 @@ async fn write_response<T: Transport>(
             encode::Framing::Close
         }
     };
-    let persist = match (*keep, http10) {
-        (false, _) => Persist::Close,
-        (true, true) => Persist::KeepAlive,
-        (true, false) => Persist::Default,
-    };
     out.clear();
-    encode::write_head(out, &res, framing, persist);
+    encode::write_head(out, &res, framing, keep, http10);
     if is_head || framing == encode::Framing::NoBody {
         return send_all(transport, out, timeout).await;
     }
     match (file, framing) {
         (Some(file), _) => file.send(transport, out, timeout).await,
-        (None, encode::Framing::Length(n)) => send_sized(transport, out, body, n, timeout).await,
+        (None, encode::Framing::Length(n)) => {
+            send_sized(transport, out, &mut res, n, timeout).await
+        }
         (None, framing) => {
             send_streamed(
                 transport,
                 out,
-                body,
+                &mut res,
                 framing == encode::Framing::Chunked,
                 timeout,
             )
@@ -258,7 +241,11 @@ async fn write_response<T: Transport>(
 }
 
 /// Reads up to `max` bytes of `body` onto the end of `out`; returns how many.
-async fn read_onto(body: &mut Body, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+async fn read_onto(
+    body: &mut (impl AsyncRead + Unpin),
+    out: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
     let start = out.len();
     out.resize(start + max, 0);
     let result = body.read(&mut out[start..]).await;
@@ -270,7 +257,7 @@ async fn read_onto(body: &mut Body, out: &mut Vec<u8>, max: usize) -> io::Result
 async fn send_sized<T: Transport>(
     transport: &T,
     out: &mut Vec<u8>,
-    mut body: Body,
+    body: &mut (impl AsyncRead + Unpin),
     len: u64,
     timeout: Duration,
 ) -> io::Result<()> {
@@ -278,7 +265,7 @@ async fn send_sized<T: Transport>(
     while left > 0 {
         let room = SEND_CHUNK.saturating_sub(out.len()).max(4096);
         let n = read_onto(
-            &mut body,
+            body,
             out,
             room.min(usize::try_from(left).unwrap_or(usize::MAX)),
         )
@@ -306,7 +293,7 @@ async fn send_sized<T: Transport>(
 async fn send_streamed<T: Transport>(
     transport: &T,
     out: &mut Vec<u8>,
-    mut body: Body,
+    body: &mut (impl AsyncRead + Unpin),
     chunked: bool,
     timeout: Duration,
 ) -> io::Result<()> {
@@ -315,7 +302,7 @@ async fn send_streamed<T: Transport>(
         if chunked {
             out.resize(slot + CHUNK_HEADER_LEN, 0);
         }
-        let n = read_onto(&mut body, out, STREAM_CHUNK).await?;
+        let n = read_onto(body, out, STREAM_CHUNK).await?;
         if n == 0 {
             out.truncate(slot);
             if chunked {
@@ -340,8 +327,7 @@ async fn refuse<T: Transport>(
     e: HeadError,
     config: &Config,
 ) -> io::Result<()> {
-    let mut res = crate::response::new_response(e.status);
-    res.set_body(format!("{}\n", e.reason));
+    let res = crate::response::text_response(e.status, format!("{}\n", e.reason));
     let mut keep = false;
     write_response(shared, out, res, false, false, &mut keep, config).await
 }

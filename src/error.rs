@@ -119,8 +119,6 @@ impl IntoResponse for Error {
                 log::debug!("request failed: {source}");
             }
         }
-        let mut res = crate::response::new_response(self.status);
-        res.set_body(self.message.into_owned());
-        res
+        crate::response::text_response(self.status, self.message.into_owned())
     }
 }

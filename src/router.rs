@@ -430,8 +430,10 @@ impl Handler for RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                let mut res = crate::response::new_response(StatusCode::BadRequest);
-                res.set_body("invalid percent-encoding in path");
+                let res = crate::response::text_response(
+                    StatusCode::BadRequest,
+                    "invalid percent-encoding in path",
+                );
                 return Box::pin(async { res });
             }
             let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
@@ -444,7 +446,7 @@ impl Handler for RouteTable {
 
 /// A response with `status` and its reason phrase as a plain-text body.
 pub(crate) fn status_response(status: StatusCode) -> Response {
-    let mut res = crate::response::new_response(status);
-    res.set_body(status.canonical_reason());
+    let mut res = crate::IntoResponse::into_response(status.canonical_reason());
+    res.set_status(status);
     res
 }

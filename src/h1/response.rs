@@ -17,24 +17,21 @@ pub(crate) enum Framing {
     Close,
 }
 
-/// What the `Connection` header should say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Persist {
-    /// HTTP/1.1 keep-alive: nothing to say.
-    Default,
-    /// HTTP/1.0 keep-alive: `Connection: keep-alive`.
-    KeepAlive,
-    /// `Connection: close`.
-    Close,
-}
-
 /// True for statuses whose responses never have a body (RFC 9110 §6.4.1).
 pub(crate) fn status_has_body(status: StatusCode) -> bool {
     let code = u16::from(status);
     !(code < 200 || code == 204 || code == 304)
 }
 
-/// Header fields smolweb writes itself; a handler's values for these are ignored.
+/// True if a `Connection` field value lists `close`.
+fn lists_close(value: &str) -> bool {
+    value
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case("close"))
+}
+
+/// Header fields smolweb writes itself; a handler's values for these are ignored (but a
+/// `connection: close` is honoured).
 fn is_hop_by_hop(name: &str) -> bool {
     [
         "content-length",
@@ -51,7 +48,17 @@ fn is_safe(bytes: &[u8]) -> bool {
 }
 
 /// Appends the status line and header section of `res` to `out`.
-pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, persist: Persist) {
+///
+/// `keep` says whether the connection stays open after this response; it becomes false if
+/// the handler's response itself says `connection: close`. The `connection` header written
+/// follows from it (and, for HTTP/1.0 clients, says `keep-alive` when staying open).
+pub(crate) fn write_head(
+    out: &mut Vec<u8>,
+    res: &Response,
+    framing: Framing,
+    keep: &mut bool,
+    http10: bool,
+) {
     let status = res.status();
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, u64::from(u16::from(status)));
@@ -62,6 +69,9 @@ pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, pe
     for (name, values) in res.iter() {
         let name = name.as_str();
         if is_hop_by_hop(name) {
+            if name == "connection" && values.iter().any(|v| lists_close(v.as_str())) {
+                *keep = false;
+            }
             continue;
         }
         has_date |= name == "date";
@@ -91,10 +101,10 @@ pub(crate) fn write_head(out: &mut Vec<u8>, res: &Response, framing: Framing, pe
         Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         Framing::NoBody | Framing::Close => {}
     }
-    match persist {
-        Persist::Default => {}
-        Persist::KeepAlive => out.extend_from_slice(b"connection: keep-alive\r\n"),
-        Persist::Close => out.extend_from_slice(b"connection: close\r\n"),
+    match (*keep, http10) {
+        (false, _) => out.extend_from_slice(b"connection: close\r\n"),
+        (true, true) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        (true, false) => {}
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -143,8 +153,11 @@ mod tests {
         res.insert_header("x-ok", "yes");
         res.insert_header("x-evil", "a\r\nset-cookie: x=1");
         res.insert_header("content-length", "999");
+        res.insert_header("connection", "Close");
         let mut out = Vec::new();
-        write_head(&mut out, &res, Framing::Length(5), Persist::Close);
+        let mut keep = true;
+        write_head(&mut out, &res, Framing::Length(5), &mut keep, false);
+        assert!(!keep, "the handler's connection: close is honoured");
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.contains("x-ok: yes\r\n"));
