@@ -341,8 +341,9 @@ async fn linger<T: Transport>(shared: &Shared<T>) {
         return;
     }
     let mut timer: Option<Timer> = None;
-    let mut scratch = [0u8; 8192];
     let _ = std::future::poll_fn(|cx| {
+        // On the stack of this poll only, so it is not part of every connection's future.
+        let mut scratch = [0u8; 4096];
         loop {
             match shared.transport.poll_recv(cx, &mut scratch) {
                 std::task::Poll::Ready(Ok(0)) | std::task::Poll::Ready(Err(_)) => break,
