@@ -1,0 +1,567 @@
+#!/usr/bin/env bash
+# smolweb benchmark: smolweb vs hyper (1.x, current-thread tokio) vs nginx, one server core.
+#
+#   bench/run.sh                      # RUNS=3 DURATION=5
+#   RUNS=5 DURATION=10 bench/run.sh   # longer, steadier
+#
+# Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), WARMUP seconds of wrk
+# before each measured run (1), CONNS_LOW (64), CONNS_HIGH (1000), CONNS_FILES (64),
+# HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
+# SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +5), SKIP_BUILD (0),
+# SKIP_INSTALL (0).
+#
+# Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
+# to bench/raw/. See bench/README.md for the method and its caveats.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONNS_LOW=${CONNS_LOW:-64}
+CONNS_HIGH=${CONNS_HIGH:-1000}
+CONNS_FILES=${CONNS_FILES:-64}
+HOLD_CONNS=${HOLD_CONNS:-1000}
+ALLOC_N=${ALLOC_N:-10000}
+CALLGRIND_N=${CALLGRIND_N:-20000}
+CALLGRIND=${CALLGRIND:-auto}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+BASE_PORT=${BASE_PORT:-18080}
+SKIP_BUILD=${SKIP_BUILD:-0}
+SKIP_INSTALL=${SKIP_INSTALL:-0}
+
+SMOLWEB_PORT=$((BASE_PORT + 1))
+HYPER_PORT=$((BASE_PORT + 2))
+NGINX_PORT=$((BASE_PORT + 3))
+CG_SMOLWEB_PORT=$((BASE_PORT + 4))
+CG_HYPER_PORT=$((BASE_PORT + 5))
+SERVERS=(smolweb hyper nginx)
+
+START_TIME=$(date +%s)
+log() { printf '[%4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*" >&2; }
+warn() { log "WARNING: $*"; WARNINGS+=("$*"); }
+die() { log "ERROR: $*"; exit 1; }
+WARNINGS=()
+
+# ---------------------------------------------------------------------------------------
+# Work dir, cleanup
+# ---------------------------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smolweb-bench.XXXXXX")
+RAW="$HERE/raw"
+rm -rf "$RAW"
+mkdir -p "$RAW"
+SAMPLES="$RAW/samples.tsv"   # one line per measurement: metric server run value
+: >"$SAMPLES"
+declare -a PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  sleep 0.2
+  for pid in "${PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() {
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# ---------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------
+NGINX=$(command -v nginx || true)
+[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+
+if [[ $SKIP_INSTALL != 1 ]]; then
+  missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v taskset >/dev/null || missing+=(util-linux)
+  [[ -n $NGINX ]] || missing+=(nginx)
+  if ((${#missing[@]})) || { [[ $CALLGRIND != 0 ]] && ! command -v valgrind >/dev/null; }; then
+    command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install it"
+    log "installing: ${missing[*]} (and valgrind, optional)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; die "apt-get update failed"; }
+    if ((${#missing[@]})); then
+      pkgs=("${missing[@]}")
+      if [[ " ${pkgs[*]} " == *" nginx "* ]]; then
+        # nginx-light where the distribution still has it, else nginx.
+        light=("${pkgs[@]/nginx/nginx-light}")
+        apt-get install -y -qq "${light[@]}" >>"$WORK/apt.log" 2>&1 ||
+          apt-get install -y -qq "${pkgs[@]}" >>"$WORK/apt.log" 2>&1 ||
+          { cat "$WORK/apt.log" >&2; die "apt-get install ${pkgs[*]} failed"; }
+      else
+        apt-get install -y -qq "${pkgs[@]}" >>"$WORK/apt.log" 2>&1 ||
+          { cat "$WORK/apt.log" >&2; die "apt-get install ${pkgs[*]} failed"; }
+      fi
+    fi
+    if [[ $CALLGRIND != 0 ]] && ! command -v valgrind >/dev/null; then
+      apt-get install -y -qq valgrind >>"$WORK/apt.log" 2>&1 || log "valgrind not installed: skipping instruction counts"
+    fi
+  fi
+fi
+NGINX=$(command -v nginx || true)
+[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+command -v wrk >/dev/null || die "wrk not found"
+command -v taskset >/dev/null || die "taskset not found"
+[[ -n $NGINX ]] || die "nginx not found"
+HAVE_VALGRIND=0
+if [[ $CALLGRIND != 0 ]] && command -v valgrind >/dev/null; then HAVE_VALGRIND=1; fi
+[[ $CALLGRIND == 1 && $HAVE_VALGRIND == 0 ]] && die "CALLGRIND=1 but valgrind is not installed"
+
+# 1,000 connections on each side plus files: raise the descriptor limit.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(($(ulimit -n) >= CONNS_HIGH + 200 && $(ulimit -n) >= HOLD_CONNS + 200)) ||
+  die "open-file limit $(ulimit -n) is too low for $CONNS_HIGH connections"
+
+ncpu=$(nproc)
+((SERVER_CPU < ncpu && CLIENT_CPU < ncpu)) || die "need CPUs $SERVER_CPU and $CLIENT_CPU; this machine has $ncpu"
+((SERVER_CPU != CLIENT_CPU)) || warn "server and load generator share CPU $SERVER_CPU"
+
+# ---------------------------------------------------------------------------------------
+# Build
+# ---------------------------------------------------------------------------------------
+# What smolweb source is measured: the commit, and a hash of the tree's sources as built (the
+# work tree may hold uncommitted changes; if it changes during the run, the table says so).
+src_hash() {
+  (cd "$ROOT" && find src examples Cargo.toml Cargo.lock -type f -print0 2>/dev/null | sort -z |
+    xargs -0 cat | sha256sum | cut -c1-16)
+}
+SRC_HASH_BEFORE=$(src_hash)
+SMOLWEB_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH_TARGET=${CARGO_TARGET_DIR:-$HERE/target}
+if [[ $SKIP_BUILD != 1 ]]; then
+  log "building smolweb examples (release)"
+  (cd "$ROOT" && cargo build --release --examples --quiet)
+  log "building bench binaries (release)"
+  (cd "$HERE" && cargo build --release --quiet)
+fi
+HELLO=$SMOLWEB_TARGET/release/examples/hello
+FILE_SERVER=$SMOLWEB_TARGET/release/examples/file_server
+HYPER=$BENCH_TARGET/release/hyper-server
+ALLOC_COUNT=$BENCH_TARGET/release/alloc-count
+DRIVE=$BENCH_TARGET/release/drive
+HOLD=$BENCH_TARGET/release/hold-conns
+SRC_HASH_BUILT=$(src_hash)
+[[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
+for b in "$HELLO" "$FILE_SERVER" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD"; do
+  [[ -x $b ]] || die "missing binary $b (build failed?)"
+done
+
+# ---------------------------------------------------------------------------------------
+# Files (deterministic content) and the nginx config
+# ---------------------------------------------------------------------------------------
+FILES=$WORK/files
+mkdir -p "$FILES"
+pattern() { { yes 'smolweb benchmark file: 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ' || true; } | head -c "$1"; }
+pattern 4096 >"$FILES/4k.bin"
+pattern 1048576 >"$FILES/1m.bin"
+SIZE_4K=4096
+SIZE_1M=1048576
+
+NGX=$WORK/nginx
+mkdir -p "$NGX/tmp"
+temp_paths=""
+nginx_v=$("$NGINX" -V 2>&1)
+for t in client_body fastcgi proxy scgi uwsgi; do
+  flag=${t/client_body/client-body}
+  if [[ $nginx_v == *"--http-$flag-temp-path"* ]]; then
+    temp_paths+="  ${t}_temp_path $NGX/tmp/$t;"$'\n'
+  fi
+done
+cat >"$NGX/nginx.conf" <<EOF
+# Generated by bench/run.sh: one process (the worker's event loop, no master), like the
+# single-threaded smolweb and hyper servers it is compared with.
+worker_processes 1;
+master_process off;
+daemon off;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log warn;
+worker_rlimit_nofile 65536;
+events {
+  worker_connections 8192;
+}
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  types { application/octet-stream bin; }
+  default_type application/octet-stream;
+$temp_paths
+  server {
+    listen 127.0.0.1:$NGINX_PORT backlog=4096;
+    location = / {
+      default_type text/plain;
+      return 200 "Hello, World!";
+    }
+    location /files/ {
+      alias $FILES/;
+    }
+  }
+}
+EOF
+"$NGINX" -t -q -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$WORK/nginx-t.log" 2>&1 ||
+  { cat "$WORK/nginx-t.log" "$NGX/error.log" >&2 2>/dev/null; die "nginx rejected its config"; }
+
+# ---------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------
+port_of() {
+  case $1 in smolweb) echo "$SMOLWEB_PORT" ;; hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;; esac
+}
+# URL path of a file for each server: smolweb's file_server serves the directory at the root.
+file_path() {
+  case $1 in smolweb) echo "/$2" ;; *) echo "/files/$2" ;; esac
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_port PORT PID SECONDS: until PORT accepts, PID dies (fail) or time runs out (fail).
+wait_port() {
+  local port=$1 pid=$2 deadline=$(($(date +%s) + $3))
+  until port_busy "$port"; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    (($(date +%s) < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+# start_server NAME KIND(hello|files): starts it pinned to SERVER_CPU; sets SERVER_PID.
+start_server() {
+  local name=$1 kind=$2 port
+  port=$(port_of "$name")
+  if port_busy "$port"; then
+    die "port $port is already in use (set BASE_PORT)"
+  fi
+  local out=$RAW/server-$name-$kind.log
+  case $name in
+    smolweb)
+      local bin=$HELLO
+      [[ $kind == files ]] && bin=$FILE_SERVER
+      if [[ $kind == files ]]; then
+        env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$bin" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
+      else
+        env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$bin" "127.0.0.1:$port" >>"$out" 2>&1 &
+      fi
+      ;;
+    hyper)
+      taskset -c "$SERVER_CPU" "$HYPER" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
+      ;;
+    nginx)
+      taskset -c "$SERVER_CPU" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$out" 2>&1 &
+      ;;
+  esac
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  if ! wait_port "$port" "$SERVER_PID" 15; then
+    cat "$out" >&2 || true
+    if [[ $name == nginx ]]; then cat "$NGX/error.log" >&2 2>/dev/null || true; fi
+    die "$name ($kind) did not start on port $port"
+  fi
+}
+
+stop_server() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+# A value in ms from wrk's latency notation (123.45us, 1.23ms, 1.02s, 1.50m).
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
+    else if (v ~ /m$/) { sub(/m$/, "", v); print v * 60000 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 }
+    else print "" }'
+}
+
+sample() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMPLES"; }
+
+# wrk_run NAME KIND PATH CONNS METRIC RUN [BYTES]: one warm-up and one measured wrk run.
+wrk_run() {
+  local name=$1 kind=$2 path=$3 conns=$4 metric=$5 run=$6 bytes=${7:-}
+  local port url out
+  port=$(port_of "$name")
+  url="http://127.0.0.1:$port$path"
+  start_server "$name" "$kind"
+  local pid=$SERVER_PID
+  # One checked request first: status 200 (and the file's length), or the run is void.
+  if ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" "$path" 1 ${bytes:+"$bytes"} >/dev/null 2>"$WORK/drive.err"; then
+    warn "$name $path: sanity request failed: $(cat "$WORK/drive.err")"
+    stop_server "$pid"
+    return 0
+  fi
+  if ((WARMUP > 0)); then
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+  fi
+  out=$RAW/wrk-$metric-$name-$run.txt
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
+  if ! kill -0 "$pid" 2>/dev/null; then
+    warn "$name died during $metric run $run"
+  fi
+  stop_server "$pid"
+  local rps p99 errs non2xx
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p99=$(awk '/Latency Distribution/ {d=1} d && $1 == "99%" {print $2; exit}' "$out")
+  errs=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  if [[ -n $errs ]]; then warn "$name $metric run $run: socket errors: $errs"; fi
+  if [[ -n $non2xx ]]; then warn "$name $metric run $run: $non2xx non-2xx/3xx responses"; fi
+  if [[ -z $rps ]]; then
+    warn "$name $metric run $run: no wrk result (see $out)"
+    return 0
+  fi
+  sample "$metric.rps" "$name" "$run" "$rps"
+  if [[ -n $p99 ]]; then sample "$metric.p99" "$name" "$run" "$(to_ms "$p99")"; fi
+  if [[ -n $bytes ]]; then
+    sample "$metric.mbps" "$name" "$run" "$(awk -v r="$rps" -v b="$bytes" 'BEGIN {printf "%.1f", r * b / 1e6}')"
+  fi
+  log "  $metric $name run $run: $rps req/s, p99 ${p99:-?}"
+}
+
+vmrss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# rss_run NAME RUN: VmRSS idle after start, then with HOLD_CONNS open keep-alive connections.
+rss_run() {
+  local name=$1 run=$2 port pid idle held helper i
+  port=$(port_of "$name")
+  start_server "$name" hello
+  pid=$SERVER_PID
+  sleep 0.5
+  idle=$(vmrss_kib "$pid")
+  local ready=$WORK/hold-$name-$run.out
+  taskset -c "$CLIENT_CPU" "$HOLD" "127.0.0.1:$port" / "$HOLD_CONNS" 120 >"$ready" 2>&1 &
+  helper=$!
+  PIDS+=("$helper")
+  for i in $(seq 600); do
+    grep -q '^ready' "$ready" && break
+    kill -0 "$helper" 2>/dev/null || break
+    sleep 0.05
+  done
+  if ! grep -q '^ready' "$ready"; then
+    warn "$name: could not hold $HOLD_CONNS connections: $(cat "$ready")"
+    kill "$helper" 2>/dev/null || true
+    wait "$helper" 2>/dev/null || true
+    forget_pid "$helper"
+    stop_server "$pid"
+    return 0
+  fi
+  sleep 0.5
+  held=$(vmrss_kib "$pid")
+  kill "$helper" 2>/dev/null || true
+  wait "$helper" 2>/dev/null || true
+  forget_pid "$helper"
+  stop_server "$pid"
+  sample rss.idle "$name" "$run" "$idle"
+  sample rss.held "$name" "$run" "$held"
+  sample rss.perconn "$name" "$run" "$(awk -v a="$held" -v b="$idle" -v n="$HOLD_CONNS" 'BEGIN {printf "%.0f", (a - b) * 1024 / n}')"
+  log "  rss $name run $run: idle ${idle} KiB, ${HOLD_CONNS} conns ${held} KiB"
+}
+
+# callgrind_ir NAME REQUESTS: sets CG_IR to the total instructions (Ir) of a server run under
+# callgrind that serves REQUESTS keep-alive requests over one connection, start to SIGTERM.
+callgrind_ir() {
+  local name=$1 n=$2 port out pid
+  CG_IR=
+  out=$WORK/callgrind.$name.$n.out
+  rm -f "$out"
+  case $name in
+    smolweb) port=$CG_SMOLWEB_PORT ;;
+    hyper) port=$CG_HYPER_PORT ;;
+  esac
+  port_busy "$port" && die "port $port is already in use (set BASE_PORT)"
+  if [[ $name == smolweb ]]; then
+    env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$out" \
+      "$HELLO" "127.0.0.1:$port" >"$RAW/callgrind-$name-$n.log" 2>&1 &
+  else
+    taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$out" \
+      "$HYPER" "127.0.0.1:$port" "$FILES" >"$RAW/callgrind-$name-$n.log" 2>&1 &
+  fi
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$port" "$pid" 120 || { cat "$RAW/callgrind-$name-$n.log" >&2; die "$name did not start under valgrind"; }
+  if ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" / "$n" >>"$RAW/callgrind-$name-$n.log" 2>&1; then
+    warn "callgrind $name: driving $n requests failed"
+  fi
+  # SIGTERM: valgrind runs callgrind's exit code for a fatal signal and writes the profile.
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+  if [[ ! -s $out ]]; then
+    warn "callgrind $name: no profile written (see $RAW/callgrind-$name-$n.log)"
+    return 0
+  fi
+  # "summary:" (or "totals:") holds the total of the first event, Ir, for all threads.
+  CG_IR=$(awk '/^(summary|totals):/ {print $2; exit}' "$out")
+}
+
+# ---------------------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------------------
+log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "kernel: $(uname -r)"
+  echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo) x $(nproc)"
+  echo "load before: $(cat /proc/loadavg)"
+  echo "smolweb: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src examples Cargo.toml 2>/dev/null || echo ' +uncommitted changes') sources $SRC_HASH_BUILT"
+  echo "rustc: $(rustc --version)"
+  echo "nginx: $("$NGINX" -v 2>&1)"
+  echo "wrk: $(wrk -v 2>&1 | head -1)"
+  echo "valgrind: $(valgrind --version 2>/dev/null || echo none)"
+  echo "RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP CONNS_LOW=$CONNS_LOW CONNS_HIGH=$CONNS_HIGH CONNS_FILES=$CONNS_FILES HOLD_CONNS=$HOLD_CONNS ALLOC_N=$ALLOC_N CALLGRIND_N=$CALLGRIND_N SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
+} >"$RAW/meta.txt"
+
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: plaintext, $CONNS_LOW connections"
+  for s in "${SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_LOW" plain_low "$run"; done
+done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: plaintext, $CONNS_HIGH connections"
+  for s in "${SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_HIGH" plain_high "$run"; done
+done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: 4 KiB file"
+  for s in "${SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 4k.bin)" "$CONNS_FILES" file4k "$run" "$SIZE_4K"; done
+done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: 1 MiB file"
+  for s in "${SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 1m.bin)" "$CONNS_FILES" file1m "$run" "$SIZE_1M"; done
+done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: RSS idle and with $HOLD_CONNS connections"
+  for s in "${SERVERS[@]}"; do rss_run "$s" "$run"; done
+done
+# alloc_run METRIC CPUS RUN: alloc-count with its threads allowed on CPUS.
+alloc_run() {
+  local metric=$1 cpus=$2 run=$3 out s
+  out=$RAW/alloc-count-$metric-$run.txt
+  if taskset -c "$cpus" "$ALLOC_COUNT" "$ALLOC_N" >"$out" 2>&1; then
+    for s in smolweb hyper; do
+      sample "$metric" "$s" "$run" "$(sed -n "s/^allocs\/request .*$s=\([0-9.]*\).*/\1/p" "$out")"
+      sample "$metric.bytes" "$s" "$run" "$(sed -n "s/^bytes\/request .*$s=\([0-9.]*\).*/\1/p" "$out")"
+    done
+    log "  CPUs $cpus: $(head -1 "$out"); $(tail -1 "$out")"
+  else
+    warn "alloc-count failed: $(cat "$out")"
+  fi
+}
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: allocations per request ($ALLOC_N requests)"
+  # Server and client on two CPUs: the server usually finds its socket empty and waits
+  # (a reactor registration and a keep-alive timer). On one CPU the client has always
+  # written the next request before the server looks, so that path is never taken.
+  alloc_run allocs "$SERVER_CPU,$CLIENT_CPU" "$run"
+  alloc_run allocs1 "$SERVER_CPU" "$run"
+done
+if [[ $HAVE_VALGRIND == 1 ]]; then
+  # Ir(warm-up + N) - Ir(warm-up), divided by N: start-up, the connection, the first
+  # requests and shutdown cancel out, leaving N steady-state requests.
+  CG_BASE=1000
+  for s in smolweb hyper; do
+    log "callgrind: $s, $CG_BASE and $((CG_BASE + CALLGRIND_N)) requests"
+    callgrind_ir "$s" "$CG_BASE"
+    a=$CG_IR
+    callgrind_ir "$s" $((CG_BASE + CALLGRIND_N))
+    b=$CG_IR
+    if [[ -n $a && -n $b ]]; then
+      sample instr "$s" 1 "$(awk -v a="$a" -v b="$b" -v n="$CALLGRIND_N" 'BEGIN {printf "%.0f", (b - a) / n}')"
+      log "  $s: Ir $a and $b"
+    else
+      warn "callgrind $s failed"
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------------------------------
+# Table
+# ---------------------------------------------------------------------------------------
+median() {
+  awk -v m="$1" -v s="$2" -F'\t' '$1 == m && $2 == s && $4 != "" {print $4}' "$SAMPLES" |
+    sort -g | awk '{a[NR] = $1} END {
+      if (NR == 0) print "";
+      else if (NR % 2) print a[(NR + 1) / 2];
+      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+fmt() { # fmt VALUE DECIMALS
+  [[ -z $1 ]] && { echo ""; return; }
+  awk -v v="$1" -v d="$2" 'BEGIN {printf "%.*f", d, v}'
+}
+ratio() {
+  [[ -z $1 || -z $2 ]] && { echo ""; return; }
+  awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print ""; else printf "%.2f", a / b}'
+}
+
+RESULTS=$HERE/results.tsv
+printf 'row\tsmolweb\thyper\tnginx\tsmolweb/hyper\tsmolweb/nginx\n' >"$RESULTS"
+row() { # row LABEL METRIC DECIMALS [PEERS]
+  local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} sm hy ng
+  sm=$(median "$metric" smolweb)
+  hy=""; ng=""
+  [[ " $peers " == *" hyper "* ]] && hy=$(median "$metric" hyper)
+  [[ " $peers " == *" nginx "* ]] && ng=$(median "$metric" nginx)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$(fmt "$sm" "$dec")" "$(fmt "$hy" "$dec")" \
+    "$(fmt "$ng" "$dec")" "$(ratio "$sm" "$hy")" "$(ratio "$sm" "$ng")" >>"$RESULTS"
+}
+row "plaintext req/s, $CONNS_LOW conns" plain_low.rps 0
+row "plaintext p99 ms, $CONNS_LOW conns" plain_low.p99 2
+row "plaintext req/s, $CONNS_HIGH conns" plain_high.rps 0
+row "plaintext p99 ms, $CONNS_HIGH conns" plain_high.p99 2
+row "4 KiB file req/s" file4k.rps 0
+row "1 MiB file req/s" file1m.rps 0
+row "1 MiB file MB/s" file1m.mbps 1
+row "RSS idle KiB" rss.idle 0
+row "RSS with $HOLD_CONNS conns KiB" rss.held 0
+row "RSS per keep-alive conn bytes" rss.perconn 0
+row "allocs/request" allocs 1 "smolweb hyper"
+row "bytes allocated/request" allocs.bytes 0 "smolweb hyper"
+row "allocs/request, all on 1 CPU" allocs1 1 "smolweb hyper"
+if [[ $HAVE_VALGRIND == 1 ]]; then
+  row "instructions/request (callgrind)" instr 0 "smolweb hyper"
+fi
+
+echo "load after: $(cat /proc/loadavg)" >>"$RAW/meta.txt"
+if [[ $(src_hash) != "$SRC_HASH_BUILT" ]]; then
+  warn "smolweb's sources changed during the run: the figures are for the build at the start"
+fi
+echo
+echo "smolweb bench: median of $RUNS runs, ${DURATION}s each, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+grep -E '^(smolweb|load)' "$RAW/meta.txt"
+awk -F'\t' '{
+  printf "%-34s | %11s | %11s | %11s | %13s | %13s\n", $1, $2, $3, $4, $5, $6
+  if (NR == 1) printf "%s\n", "-----------------------------------+-------------+-------------+-------------+---------------+--------------"
+}' "$RESULTS"
+echo
+echo "written: $RESULTS (raw wrk output and samples: $RAW/)"
+if ((${#WARNINGS[@]})); then
+  echo "warnings:"
+  printf '  - %s\n' "${WARNINGS[@]}"
+fi
+log "done in $(($(date +%s) - START_TIME)) s"
