@@ -412,9 +412,12 @@ fn parse_http_date(s: &str) -> Option<u64> {
 /// `GET /static/css/site.css` sends `./public/css/site.css`. The wildcard (or, on a route
 /// without one, the whole path) is split on `/` and each segment percent-decoded once;
 /// a segment that is `.` or `..`, or decodes to one containing `/`, `\`, NUL, or that looks
-/// like a drive (`C:`), is refused with `400`. The resolved path is then canonicalized (which
-/// follows symlinks) and must still lie under the canonicalized root, else `404`: a symlink
-/// pointing outside the root is never followed out. A directory serves its `index.html` (a
+/// like a drive (`C:`), is refused with `400`. The file is then opened so that nothing outside
+/// the root can be reached, else `404`: on Linux with one `openat2(RESOLVE_BENEATH)` from a
+/// handle on the root (the kernel refuses any step out of it); where that refuses an absolute
+/// symlink, or elsewhere, by canonicalizing the path (following every symlink) and requiring
+/// it to lie under the canonicalized root. A symlink pointing outside the root is never
+/// followed out; one pointing elsewhere inside it is served. A directory serves its `index.html` (a
 /// path without the trailing `/` is first redirected to `./name/`, a relative reference),
 /// else `404`; there are no listings. Missing files are `404`, unreadable ones `403`.
 #[derive(Debug, Clone)]
@@ -422,17 +425,31 @@ pub struct ServeDir {
     root: Arc<Path>,
     /// `root` canonicalized, if it existed when the `ServeDir` was made.
     canonical: Option<Arc<Path>>,
+    /// `root` opened as a directory handle, for `openat2(RESOLVE_BENEATH)` (Linux).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    dir: Option<Arc<rustix::fd::OwnedFd>>,
     chunk: usize,
 }
 
 impl ServeDir {
-    /// Serves `root`. It is canonicalized now if it exists (on each request otherwise).
+    /// Serves `root`. It is canonicalized and opened now if it exists (looked up on each
+    /// request otherwise).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root: Arc<Path> = root.into().into();
         let canonical = std::fs::canonicalize(&root).ok().map(Arc::from);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let dir = {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::open(&*root, flags, Mode::empty())
+                .ok()
+                .map(Arc::new)
+        };
         ServeDir {
             root,
             canonical,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            dir,
             chunk: FILE_CHUNK,
         }
     }
@@ -471,56 +488,74 @@ impl ServeDir {
             Ok(rel) => rel,
             Err(status) => return status_response(status),
         };
-        let root = match &self.canonical {
-            Some(root) => PathBuf::from(&**root),
-            None => match std::fs::canonicalize(&self.root) {
-                Ok(root) => root,
-                Err(e) => return io_error_response(&e),
-            },
-        };
-        let full = match std::fs::canonicalize(root.join(&rel)) {
-            Ok(full) if full.starts_with(&root) => full,
-            Ok(_) => return status_response(StatusCode::NotFound),
-            Err(e) => return io_error_response(&e),
-        };
-        match open_with_index(&full, &root, req) {
+        let opened = self.open_beneath(&rel).and_then(|file| {
+            let meta = file.metadata()?;
+            if !meta.is_dir() {
+                return FileResponse::from_open(file, &meta, &rel).map(Ok);
+            }
+            if !req.path().ends_with('/') {
+                return Ok(Err(redirect_to_directory(req)));
+            }
+            let index = rel.join("index.html");
+            let file = self.open_beneath(&index)?;
+            let meta = file.metadata()?;
+            FileResponse::from_open(file, &meta, &index).map(Ok)
+        });
+        match opened {
             Ok(Ok(file)) => file.chunk_size(self.chunk).respond_to(req),
             Ok(Err(redirect)) => redirect,
             Err(e) => io_error_response(&e),
         }
     }
+
+    /// Opens `rel` under the root, never anything outside it, however symlinks point.
+    ///
+    /// On Linux one `openat2(RESOLVE_BENEATH)` from the root's directory handle does the whole
+    /// walk in the kernel, refusing any step out of the root. When it refuses (`EXDEV`: an
+    /// absolute symlink, or one leading out) or is unavailable, the path is canonicalized
+    /// (every symlink followed) and must still lie under the canonical root.
+    fn open_beneath(&self, rel: &Path) -> io::Result<std::fs::File> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(dir) = &self.dir {
+            use rustix::fs::{Mode, OFlags, ResolveFlags};
+            use rustix::io::Errno;
+            let path = if rel.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                rel
+            };
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+            let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+            match rustix::fs::openat2(&**dir, path, flags, Mode::empty(), resolve) {
+                Ok(fd) => return Ok(std::fs::File::from(fd)),
+                Err(Errno::XDEV | Errno::NOSYS | Errno::LOOP | Errno::AGAIN) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let root = match &self.canonical {
+            Some(root) => PathBuf::from(&**root),
+            None => std::fs::canonicalize(&self.root)?,
+        };
+        let full = std::fs::canonicalize(root.join(rel))?;
+        if !full.starts_with(&root) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "path resolves outside the root",
+            ));
+        }
+        open_nonblocking(&full)
+    }
 }
 
-/// Opens `path`; a directory gives its `index.html` (after a redirect to the path with a
-/// trailing `/`, so relative links in the page resolve).
-fn open_with_index(
-    path: &Path,
-    root: &Path,
-    req: &Request,
-) -> io::Result<Result<FileResponse, Response>> {
-    let file = open_nonblocking(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_dir() {
-        return FileResponse::from_open(file, &meta, path).map(Ok);
-    }
-    if !req.path().ends_with('/') {
-        // A relative reference (`./name/`): never an absolute or protocol-relative URL that a
-        // path like `//evil.example` could turn into an open redirect.
-        let name = req.path().rsplit('/').next().unwrap_or_default();
-        let query = req.query().map(|q| format!("?{q}")).unwrap_or_default();
-        let mut res = crate::response::new_response(StatusCode::MovedPermanently);
-        res.insert_header("location", format!("./{name}/{query}"));
-        return Ok(Err(res));
-    }
-    // A symlinked index is held to the same rule as any other path.
-    let resolved = std::fs::canonicalize(path.join("index.html"))?;
-    if !resolved.starts_with(root) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "index escapes the root",
-        ));
-    }
-    FileResponse::open(resolved).map(Ok)
+/// The redirect from a directory's path to the same path with a trailing `/`, so relative
+/// links in its index resolve. A relative reference (`./name/`): never an absolute or
+/// protocol-relative URL that a path like `//evil.example` could turn into an open redirect.
+fn redirect_to_directory(req: &Request) -> Response {
+    let name = req.path().rsplit('/').next().unwrap_or_default();
+    let query = req.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut res = crate::response::new_response(StatusCode::MovedPermanently);
+    res.insert_header("location", format!("./{name}/{query}"));
+    res
 }
 
 fn io_error_response(e: &io::Error) -> Response {
@@ -529,6 +564,9 @@ fn io_error_response(e: &io::Error) -> Response {
             StatusCode::NotFound
         }
         io::ErrorKind::PermissionDenied => StatusCode::Forbidden,
+        _ if rustix::io::Errno::from_io_error(e) == Some(rustix::io::Errno::LOOP) => {
+            StatusCode::NotFound
+        }
         _ => {
             log::warn!("serving a file failed: {e}");
             StatusCode::InternalServerError
