@@ -91,7 +91,7 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
         if out.capacity() > KEEP_WRITE_BUFFER {
             out = Vec::new();
         }
-        shared.lock().shrink_if_idle();
+        shared.lock().release_if_empty();
     }
 }
 

@@ -148,9 +148,24 @@ impl ReadState {
         true
     }
 
-    /// Releases a grown buffer once it holds nothing, so idle connections stay small.
-    pub fn shrink_if_idle(&mut self) {
-        if self.is_empty() && self.buf.len() > INITIAL_BUFFER {
+    /// Puts bytes received elsewhere (on the stack) into the empty buffer.
+    fn keep(&mut self, bytes: &[u8]) {
+        debug_assert!(self.is_empty());
+        if bytes.is_empty() {
+            return;
+        }
+        if self.buf.len() < bytes.len() {
+            self.buf = vec![0; bytes.len().max(INITIAL_BUFFER)];
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        (self.start, self.end, self.scanned) = (0, bytes.len(), 0);
+    }
+
+    /// Releases the buffer once it holds nothing: a connection waiting for its next request
+    /// holds no read buffer (the next read allocates one), so a thousand idle keep-alive
+    /// connections cost a thousand small tasks, not a thousand buffers.
+    pub fn release_if_empty(&mut self) {
+        if self.is_empty() && !self.buf.is_empty() {
             self.buf = Vec::new();
             (self.start, self.end, self.scanned) = (0, 0, 0);
         }
@@ -164,9 +179,8 @@ impl ReadState {
             .max(self.start)
             .saturating_sub(3)
             .max(self.start);
-        let window = &self.buf[from..self.end];
         self.scanned = self.end;
-        window.windows(2).any(|w| w == b"\n\n") || window.windows(3).any(|w| w == b"\n\r\n")
+        has_blank_line(&self.buf[from..self.end])
     }
 
     /// Decodes body bytes already buffered into `out`. `None`: nothing buffered to decode.
@@ -306,6 +320,11 @@ impl ReadState {
     }
 }
 
+/// True if `bytes` hold the blank line that ends a head (`\n\n` or `\n\r\n`).
+fn has_blank_line(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(3).any(|w| w == b"\n\r\n")
+}
+
 /// What waiting for a request head ended with.
 // Boxing the head would cost an allocation per request to save a move of ~400 bytes.
 #[allow(clippy::large_enum_variant)]
@@ -351,14 +370,47 @@ pub(crate) async fn read_head<T: Transport>(
                     Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
                 }
             }
-            if st.end - st.start >= config.max_head_bytes || !st.make_room(config.max_head_bytes) {
-                let e = head::too_large(&st.buf[st.start..st.end]);
-                return Poll::Ready(Ok(HeadEvent::Refused(e)));
-            }
-            let end = st.end;
-            match shared.transport.poll_recv(cx, &mut st.buf[end..]) {
+            // Nothing buffered: receive onto this poll's stack. The connection's heap buffer
+            // is needed only for what follows a complete head (a body, a pipelined request)
+            // or for a head arriving in pieces, so a connection waiting between requests
+            // holds none, and most requests never copy their head.
+            let mut stack = [0u8; INITIAL_BUFFER];
+            let on_stack = st.is_empty();
+            let received = if on_stack {
+                st.release_if_empty();
+                let cap = INITIAL_BUFFER.min(config.max_head_bytes.max(1));
+                shared.transport.poll_recv(cx, &mut stack[..cap])
+            } else {
+                if st.end - st.start >= config.max_head_bytes
+                    || !st.make_room(config.max_head_bytes)
+                {
+                    let e = head::too_large(&st.buf[st.start..st.end]);
+                    return Poll::Ready(Ok(HeadEvent::Refused(e)));
+                }
+                let end = st.end;
+                shared.transport.poll_recv(cx, &mut st.buf[end..])
+            };
+            match received {
                 Poll::Ready(Ok(0)) if idle => return Poll::Ready(Ok(HeadEvent::Closed)),
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into())),
+                Poll::Ready(Ok(n)) if on_stack => {
+                    if idle {
+                        idle = false;
+                        started = false;
+                    }
+                    if !has_blank_line(&stack[..n]) {
+                        st.keep(&stack[..n]);
+                        continue;
+                    }
+                    match head::parse(&stack[..n], limits, &mut st.urls) {
+                        Ok(Some(h)) => {
+                            st.keep(&stack[h.len..n]);
+                            return Poll::Ready(Ok(HeadEvent::Head(h)));
+                        }
+                        Ok(None) => st.keep(&stack[..n]),
+                        Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
+                    }
+                }
                 Poll::Ready(Ok(n)) => {
                     st.end += n;
                     if idle {

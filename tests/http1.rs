@@ -259,6 +259,24 @@ fn large_head_is_accepted() {
 }
 
 #[test]
+fn small_head_limit_holds_for_heads_that_arrive_in_one_read() {
+    // Heads are first received onto a 4 KiB stack buffer: a smaller configured limit must
+    // still be enforced, whether the head arrives in one read or several.
+    let config = Config {
+        max_head_bytes: 1024,
+        ..Config::default()
+    };
+    let addr = spawn_with(app(), config);
+    let big = format!("X-Pad: {}\r\n", "p".repeat(2000));
+    let raw = send_raw(addr, &request("GET", "/hello", &big, b""));
+    let res = &common::parse_all(&raw)[0];
+    assert_eq!(res.status, 431, "{res:?}");
+    let fits = format!("X-Pad: {}\r\n", "p".repeat(500));
+    let raw = send_raw(addr, &request("GET", "/hello", &fits, b""));
+    assert_eq!(common::parse_all(&raw)[0].status, 200);
+}
+
+#[test]
 fn http10_without_keep_alive_closes_after_response() {
     let addr = spawn(app());
     let mut conn = Conn::connect(addr);
