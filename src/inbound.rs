@@ -320,6 +320,58 @@ impl ReadState {
     }
 }
 
+thread_local! {
+    /// One receive buffer per thread for connections that have nothing buffered (see
+    /// [`recv_on_scratch`]). Zeroed once, when the thread first needs it.
+    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; INITIAL_BUFFER].into_boxed_slice());
+}
+
+/// Receives at most `cap` bytes for a connection with nothing buffered, onto the thread's
+/// scratch buffer rather than a buffer of the connection's own.
+///
+/// The connection's buffer is needed only for what follows a complete head (a body, a
+/// pipelined request) or for a head arriving in pieces: so a connection waiting between
+/// requests holds no buffer, and most heads are parsed where they landed, never copied.
+/// A head found complete is put in `event` (or its refusal); other bytes are kept in the
+/// connection's buffer.
+fn recv_on_scratch<T: Transport>(
+    st: &mut ReadState,
+    transport: &T,
+    cx: &mut Context<'_>,
+    cap: usize,
+    limits: HeadLimits,
+    event: &mut Option<HeadEvent>,
+) -> Poll<io::Result<usize>> {
+    SCRATCH.with(|scratch| {
+        // Only ever borrowed within this call, which cannot re-enter itself.
+        let mut fallback;
+        let mut borrowed = scratch.try_borrow_mut();
+        let buf: &mut [u8] = match &mut borrowed {
+            Ok(buf) => &mut buf[..cap],
+            Err(_) => {
+                fallback = vec![0; cap];
+                &mut fallback
+            }
+        };
+        let n = std::task::ready!(transport.poll_recv(cx, buf))?;
+        let bytes = &buf[..n];
+        if n == 0 || !has_blank_line(bytes) {
+            st.keep(bytes);
+            return Poll::Ready(Ok(n));
+        }
+        match head::parse(bytes, limits, &mut st.urls) {
+            Ok(Some(h)) => {
+                st.keep(&bytes[h.len..]);
+                *event = Some(HeadEvent::Head(h));
+            }
+            Ok(None) => st.keep(bytes),
+            Err(e) => *event = Some(HeadEvent::Refused(e)),
+        }
+        Poll::Ready(Ok(n))
+    })
+}
+
 /// True if `bytes` hold the blank line that ends a head (`\n\n` or `\n\r\n`).
 fn has_blank_line(bytes: &[u8]) -> bool {
     bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(3).any(|w| w == b"\n\r\n")
@@ -370,16 +422,12 @@ pub(crate) async fn read_head<T: Transport>(
                     Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
                 }
             }
-            // Nothing buffered: receive onto this poll's stack. The connection's heap buffer
-            // is needed only for what follows a complete head (a body, a pipelined request)
-            // or for a head arriving in pieces, so a connection waiting between requests
-            // holds none, and most requests never copy their head.
-            let mut stack = [0u8; INITIAL_BUFFER];
-            let on_stack = st.is_empty();
-            let received = if on_stack {
+            let on_scratch = st.is_empty();
+            let mut event = None;
+            let received = if on_scratch {
                 st.release_if_empty();
                 let cap = INITIAL_BUFFER.min(config.max_head_bytes.max(1));
-                shared.transport.poll_recv(cx, &mut stack[..cap])
+                recv_on_scratch(&mut st, &shared.transport, cx, cap, limits, &mut event)
             } else {
                 if st.end - st.start >= config.max_head_bytes
                     || !st.make_room(config.max_head_bytes)
@@ -393,22 +441,13 @@ pub(crate) async fn read_head<T: Transport>(
             match received {
                 Poll::Ready(Ok(0)) if idle => return Poll::Ready(Ok(HeadEvent::Closed)),
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into())),
-                Poll::Ready(Ok(n)) if on_stack => {
+                Poll::Ready(Ok(_)) if on_scratch => {
                     if idle {
                         idle = false;
                         started = false;
                     }
-                    if !has_blank_line(&stack[..n]) {
-                        st.keep(&stack[..n]);
-                        continue;
-                    }
-                    match head::parse(&stack[..n], limits, &mut st.urls) {
-                        Ok(Some(h)) => {
-                            st.keep(&stack[h.len..n]);
-                            return Poll::Ready(Ok(HeadEvent::Head(h)));
-                        }
-                        Ok(None) => st.keep(&stack[..n]),
-                        Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
+                    if let Some(event) = event {
+                        return Poll::Ready(Ok(event));
                     }
                 }
                 Poll::Ready(Ok(n)) => {
