@@ -25,7 +25,7 @@ pub(crate) enum Framing {
 
 /// A parsed request head.
 pub(crate) struct Head {
-    pub request: http_types::Request,
+    pub request: Box<http_types::Request>,
     pub framing: Framing,
     pub keep_alive: bool,
     pub expect_continue: bool,
@@ -169,14 +169,16 @@ pub(crate) fn parse(
 /// `posix_memalign`) per request; smolweb does not support request trailers. A clone of a
 /// template request has no channel and no headers, and allocates only its URL, which is
 /// replaced at once.
-fn new_request(method: Method, url: Url) -> http_types::Request {
+fn new_request(method: Method, url: Url) -> Box<http_types::Request> {
     static TEMPLATE: std::sync::OnceLock<http_types::Request> = std::sync::OnceLock::new();
-    let mut request = TEMPLATE
-        .get_or_init(|| {
-            let url = Url::parse("http://localhost/").expect("a valid URL");
-            http_types::Request::new(Method::Get, url)
-        })
-        .clone();
+    let mut request = Box::new(
+        TEMPLATE
+            .get_or_init(|| {
+                let url = Url::parse("http://localhost/").expect("a valid URL");
+                http_types::Request::new(Method::Get, url)
+            })
+            .clone(),
+    );
     request.set_method(method);
     *request.url_mut() = url;
     request
