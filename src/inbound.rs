@@ -374,7 +374,19 @@ fn recv_on_scratch<T: Transport>(
 
 /// True if `bytes` hold the blank line that ends a head (`\n\n` or `\n\r\n`).
 fn has_blank_line(bytes: &[u8]) -> bool {
-    bytes.windows(2).any(|w| w == b"\n\n") || bytes.windows(3).any(|w| w == b"\n\r\n")
+    // Usually the head ends exactly where the bytes do.
+    if bytes.ends_with(b"\r\n\r\n") {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == b'\n') {
+        let lf = from + at;
+        match bytes.get(lf + 1..) {
+            Some([b'\n', ..] | [b'\r', b'\n', ..]) => return true,
+            _ => from = lf + 1,
+        }
+    }
+    false
 }
 
 /// What waiting for a request head ended with.
@@ -569,6 +581,33 @@ impl<T: Transport> AsyncRead for BodyReader<T> {
                 this.timer = None;
                 ready
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_blank_line;
+
+    #[test]
+    fn finds_the_end_of_a_head() {
+        for yes in [
+            &b"GET / HTTP/1.1\r\n\r\n"[..],
+            b"a\n\nb",
+            b"\r\n\r\n",
+            b"x\n\r\nbody",
+        ] {
+            assert!(has_blank_line(yes), "{yes:?}");
+        }
+        for no in [
+            &b"GET / HTTP/1.1\r\n"[..],
+            b"",
+            b"\n",
+            b"a\r\nb\r\n",
+            b"\n\r",
+            b"\r\n\r",
+        ] {
+            assert!(!has_blank_line(no), "{no:?}");
         }
     }
 }
