@@ -57,14 +57,18 @@ pub struct Server {
 impl Server {
     /// Binds a nonblocking listener. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let listener = crate::socket::listen(first_addr(addr)?, false)?;
+        Self::bind_with(addr, false)
+    }
+
+    fn bind_with(addr: impl ToSocketAddrs, per_core: bool) -> io::Result<Server> {
+        let listener = crate::socket::listen(first_addr(addr)?, per_core)?;
         let addr = listener.get_ref().local_addr()?;
         Ok(Server {
             listener,
             addr,
             threads: default_threads(),
             config: Config::default(),
-            per_core: false,
+            per_core,
         })
     }
 
@@ -80,15 +84,7 @@ impl Server {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn bind_per_core(addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let listener = crate::socket::listen(first_addr(addr)?, true)?;
-        let addr = listener.get_ref().local_addr()?;
-        Ok(Server {
-            listener,
-            addr,
-            threads: default_threads(),
-            config: Config::default(),
-            per_core: true,
-        })
+        Self::bind_with(addr, true)
     }
 
     /// The address the server listens on.

@@ -223,3 +223,35 @@ fn max_connections_holds_the_next_client_until_one_closes() {
     second.write(&common::request("GET", "/", "", b""));
     assert_eq!(second.read_response().status, 200);
 }
+
+#[test]
+fn per_core_listeners_serve_and_shut_down() {
+    // Two threads, each with its own SO_REUSEPORT listener on the same port.
+    let server = smolweb::Server::bind_per_core("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .threads(2);
+    let addr = server.local_addr();
+    let (stop, signal) = smol::channel::bounded::<()>(1);
+    let thread = std::thread::spawn(move || {
+        server.run_until(app(Arc::default()), async move {
+            let _ = signal.recv().await;
+        })
+    });
+    // Many fresh connections: the kernel spreads them over both listeners.
+    for _ in 0..40 {
+        let res = common::get(addr, "/");
+        assert_eq!((res.status, res.body.as_slice()), (200, &b"ok"[..]));
+    }
+    stop.close();
+    assert!(
+        wait_for(Duration::from_secs(5), Duration::from_millis(5), || {
+            thread.is_finished()
+        }),
+        "run_until did not return"
+    );
+    thread.join().unwrap().unwrap();
+    match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(_) => panic!("a per-core listener survived the shutdown"),
+    }
+}
