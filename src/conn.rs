@@ -91,7 +91,6 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
         if out.capacity() > KEEP_WRITE_BUFFER {
             out = Vec::new();
         }
-        shared.lock().release_if_empty();
     }
 }
 
@@ -161,7 +160,7 @@ async fn exchange<T: Transport>(
 
     // Once shutdown has begun, every response closes its connection.
     let mut keep = keep_alive && !service.is_shutting_down();
-    let body_done = {
+    {
         let st = shared.lock();
         // Decided before the response, so that it says `Connection: close`: a client held
         // back by `Expect: 100-continue` that was never answered, or a malformed body.
@@ -169,12 +168,11 @@ async fn exchange<T: Transport>(
         if matches!(st.body, BodyState::Broken) || matches!(st.continue_, Continue::Owed(_)) {
             keep = false;
         }
-        matches!(st.body, BodyState::Done)
-    };
+    }
     // The response goes first: its body may be streaming the request body.
     write_response(shared, out, res, is_head, http10, &mut keep, config).await?;
     // Whatever of the request body is left must go before the next request.
-    let body_done = body_done || matches!(shared.lock().body, BodyState::Done);
+    let body_done = matches!(shared.lock().body, BodyState::Done);
     let mut unread_input = !body_done;
     if keep && !body_done {
         let drained = inbound::drain_body(shared, config.max_drain_bytes, config.body_timeout)

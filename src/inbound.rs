@@ -164,7 +164,7 @@ impl ReadState {
     /// Releases the buffer once it holds nothing: a connection waiting for its next request
     /// holds no read buffer (the next read allocates one), so a thousand idle keep-alive
     /// connections cost a thousand small tasks, not a thousand buffers.
-    pub fn release_if_empty(&mut self) {
+    fn release_if_empty(&mut self) {
         if self.is_empty() && !self.buf.is_empty() {
             self.buf = Vec::new();
             (self.start, self.end, self.scanned) = (0, 0, 0);
