@@ -984,6 +984,23 @@ fn directory_without_index_is_404() {
 }
 
 #[test]
+fn fifo_in_the_root_is_404_and_blocks_nothing() {
+    // Opening a FIFO for reading would wait for a writer; smolweb opens with O_NONBLOCK and
+    // refuses anything that is not a regular file.
+    let fx = Fixture::new("fifo");
+    fx.file("present.txt", b"here");
+    let status = std::process::Command::new("mkfifo")
+        .arg(fx.root.join("pipe"))
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success());
+    let addr = fx.serve_static();
+    let mut client = Client::connect(addr);
+    assert_eq!(client.get("/static/pipe", &[]).status, 404);
+    assert_eq!(client.get("/static/present.txt", &[]).body, b"here");
+}
+
+#[test]
 fn missing_file_is_404() {
     let fx = Fixture::new("missing");
     fx.file("present.txt", b"here");
