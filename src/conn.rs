@@ -115,6 +115,7 @@ async fn exchange<T: Transport>(
         framing,
         keep_alive,
         expect_continue,
+        asterisk: head_asterisk,
         ..
     } = head;
     let is_head = request.method() == Method::Head;
@@ -154,9 +155,14 @@ async fn exchange<T: Transport>(
         }
     }
 
-    let res = service
-        .respond(Request::new(request, peer, config.max_body_bytes))
-        .await;
+    let res = if head_asterisk {
+        // `OPTIONS *` asks about the server in general: a plain success, no handler.
+        crate::response::new_response(http_types::StatusCode::Ok)
+    } else {
+        service
+            .respond(Request::new(request, peer, config.max_body_bytes))
+            .await
+    };
 
     // Once shutdown has begun, every response closes its connection.
     let mut keep = keep_alive && !service.is_shutting_down();

@@ -29,6 +29,9 @@ pub(crate) struct Head {
     pub framing: Framing,
     pub keep_alive: bool,
     pub expect_continue: bool,
+    /// `OPTIONS *` (RFC 9112 §3.2.4): a question about the server as a whole, answered by
+    /// the connection rather than routed (its URL is the site's root).
+    pub asterisk: bool,
     /// Bytes of the buffer the head took, including the blank line.
     pub len: usize,
 }
@@ -146,7 +149,8 @@ pub(crate) fn parse(
         }
     };
 
-    let url = build_url(target, fields.host, urls)?;
+    let asterisk = method == Method::Options && target == "*";
+    let url = build_url(if asterisk { "/" } else { target }, fields.host, urls)?;
     let mut request = new_request(method, url);
     request.set_version(Some(version));
     for h in req.headers.iter() {
@@ -159,6 +163,7 @@ pub(crate) fn parse(
         framing,
         keep_alive,
         expect_continue,
+        asterisk,
         len,
     }))
 }
