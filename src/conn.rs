@@ -8,7 +8,6 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_io::Timer;
 use futures_lite::io::BufReader;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use http_types::headers::CONTENT_TYPE;
@@ -18,7 +17,7 @@ use crate::fs::FileBody;
 use crate::h1::head::{Framing, Head, HeadError};
 use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK};
 use crate::inbound::{self, BodyReader, BodyState, Continue, HeadEvent, Shared};
-use crate::transport::{Deadline, poll_deadline, send_all};
+use crate::transport::{Deadline, send_all};
 use crate::{Config, Request, Service, Transport};
 
 /// A response body with a known length is copied into the write buffer and sent in pieces of
@@ -344,7 +343,8 @@ async fn linger<T: Transport>(shared: &Shared<T>) {
     if shared.transport.shutdown_write().is_err() {
         return;
     }
-    let mut timer: Option<Timer> = None;
+    // One clock for the whole linger: input arriving does not extend it.
+    let mut deadline = Deadline::new();
     let _ = std::future::poll_fn(|cx| {
         // On the stack of this poll only, so it is not part of every connection's future.
         let mut scratch = [0u8; 4096];
@@ -353,7 +353,7 @@ async fn linger<T: Transport>(shared: &Shared<T>) {
                 std::task::Poll::Ready(Ok(0)) | std::task::Poll::Ready(Err(_)) => break,
                 std::task::Poll::Ready(Ok(_)) => {}
                 std::task::Poll::Pending => {
-                    return poll_deadline::<()>(&mut timer, LINGER, cx, "linger");
+                    return deadline.poll_timeout::<()>(cx, LINGER, "linger");
                 }
             }
         }

@@ -12,12 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_io::Timer;
 use futures_lite::AsyncRead;
 
 use crate::h1::ChunkedDecoder;
 use crate::h1::head::{self, Framing, Head, HeadError, HeadLimits};
-use crate::transport::{Deadline, poll_deadline};
+use crate::transport::Deadline;
 use crate::{Config, Transport};
 
 /// The interim response sent when a handler starts reading an `Expect: 100-continue` body.
@@ -411,8 +410,9 @@ pub(crate) async fn read_head<T: Transport>(
         max_target: config.max_target_bytes,
     };
     let mut idle = shared.lock().is_empty();
-    // The clock starts at the first wait: a request already buffered costs no clock read.
-    let mut started = false;
+    // A new wait: the clock starts at its first `Pending`, so a request already buffered
+    // costs no clock read.
+    deadline.reset();
     std::future::poll_fn(|cx| {
         let mut st = shared.lock();
         loop {
@@ -456,7 +456,7 @@ pub(crate) async fn read_head<T: Transport>(
                 Poll::Ready(Ok(_)) if on_scratch => {
                     if idle {
                         idle = false;
-                        started = false;
+                        deadline.reset();
                     }
                     if let Some(event) = event {
                         return Poll::Ready(Ok(event));
@@ -467,21 +467,18 @@ pub(crate) async fn read_head<T: Transport>(
                     if idle {
                         // The first byte of a request: from now on the header timeout runs.
                         idle = false;
-                        started = false;
+                        deadline.reset();
                     }
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    if !started {
-                        started = true;
-                        deadline.start(if idle {
-                            config.keep_alive_timeout
-                        } else {
-                            config.header_timeout
-                        });
-                    }
-                    return match deadline.poll(cx) {
+                    let timeout = if idle {
+                        config.keep_alive_timeout
+                    } else {
+                        config.header_timeout
+                    };
+                    return match deadline.poll_expired(cx, timeout) {
                         Poll::Pending => Poll::Pending,
                         // Idle past the keep-alive timeout is an ordinary end of connection.
                         Poll::Ready(()) if idle => Poll::Ready(Ok(HeadEvent::Closed)),
@@ -504,7 +501,7 @@ pub(crate) async fn drain_body<T: Transport>(
     limit: u64,
     timeout: Duration,
 ) -> io::Result<bool> {
-    let mut timer: Option<Timer> = None;
+    let mut deadline = Deadline::new();
     let start = shared.lock().body_wire_bytes;
     std::future::poll_fn(|cx| {
         let mut st = shared.lock();
@@ -517,10 +514,10 @@ pub(crate) async fn drain_body<T: Transport>(
             }
             match st.poll_body(cx, &shared.transport, &mut scratch) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Ok(true)),
-                Poll::Ready(Ok(_)) => timer = None,
+                Poll::Ready(Ok(_)) => deadline.reset(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    return poll_deadline(&mut timer, timeout, cx, "request body idle timeout");
+                    return deadline.poll_timeout(cx, timeout, "request body idle timeout");
                 }
             }
         }
@@ -533,7 +530,7 @@ pub(crate) struct BodyReader<T> {
     shared: Arc<Shared<T>>,
     generation: u64,
     timeout: Duration,
-    timer: Option<Timer>,
+    deadline: Deadline,
 }
 
 impl<T> BodyReader<T> {
@@ -542,7 +539,7 @@ impl<T> BodyReader<T> {
             shared,
             generation,
             timeout,
-            timer: None,
+            deadline: Deadline::new(),
         }
     }
 }
@@ -565,12 +562,9 @@ impl<T: Transport> AsyncRead for BodyReader<T> {
         };
         match result {
             Poll::Pending => {
-                let timed_out = poll_deadline(
-                    &mut this.timer,
-                    this.timeout,
-                    cx,
-                    "request body idle timeout",
-                );
+                let timed_out =
+                    this.deadline
+                        .poll_timeout(cx, this.timeout, "request body idle timeout");
                 if timed_out.is_ready() {
                     // The rest of the body may never come: the connection cannot be reused.
                     st.body = BodyState::Broken;
@@ -578,7 +572,7 @@ impl<T: Transport> AsyncRead for BodyReader<T> {
                 timed_out
             }
             ready => {
-                this.timer = None;
+                this.deadline.reset();
                 ready
             }
         }

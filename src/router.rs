@@ -361,7 +361,13 @@ fn match_path(
     for segment in segments {
         if let Segment::Wildcard(name) = segment {
             if let Some(params) = params.as_mut() {
-                params.push((name.clone(), param_value(path, pos..path.len())));
+                params.push((
+                    name.clone(),
+                    ParamValue {
+                        raw: pos..path.len(),
+                        decoded: None,
+                    },
+                ));
             }
             return true;
         }
@@ -375,7 +381,13 @@ fn match_path(
             Segment::Param(_) if part.is_empty() => return false,
             Segment::Param(name) => {
                 if let Some(params) = params.as_mut() {
-                    params.push((name.clone(), param_value(path, pos..end)));
+                    params.push((
+                        name.clone(),
+                        ParamValue {
+                            raw: pos..end,
+                            decoded: None,
+                        },
+                    ));
                 }
             }
             _ => {}
@@ -388,10 +400,6 @@ fn match_path(
         }
     }
     exhausted
-}
-
-fn param_value(_path: &str, raw: std::ops::Range<usize>) -> ParamValue {
-    ParamValue { raw, decoded: None }
 }
 
 /// Percent-decodes parameter values that need it. `false`: a malformed escape or bytes that

@@ -6,7 +6,6 @@
 //! same trait in memory, so whole requests can run through a [`Router`](crate::Router) with no
 //! port.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -59,19 +58,19 @@ pub(crate) async fn send_all<T: Transport>(
     mut buf: &[u8],
     timeout: Duration,
 ) -> io::Result<()> {
-    let mut timer: Option<Timer> = None;
+    let mut deadline = Deadline::new();
     std::future::poll_fn(|cx| {
         while !buf.is_empty() {
             match transport.poll_send(cx, buf) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     buf = &buf[n..];
-                    timer = None;
+                    deadline.reset();
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    return poll_deadline(&mut timer, timeout, cx, "write made no progress");
+                    return deadline.poll_timeout(cx, timeout, "write made no progress");
                 }
             }
         }
@@ -80,16 +79,18 @@ pub(crate) async fn send_all<T: Transport>(
     .await
 }
 
-/// A connection's reusable timeout for waiting on requests.
+/// A timeout for one kind of waiting: a request head, a body, a write making progress.
 ///
-/// Moving a reactor timer on every request costs a lock and a tree update each time, so the
-/// timer is moved only when the new deadline is *earlier* than where it is armed. When it
-/// fires before the current deadline (which moved later since it was armed), it is re-armed.
-/// A keep-alive connection answering many requests therefore touches the timer about once
-/// per timeout period, not once per request.
+/// The clock starts at the first wait after [`reset`](Self::reset) (so an operation that never
+/// has to wait never reads the clock), and is reset by progress. The reactor timer behind it
+/// is kept and moved only when the deadline must come *earlier* than where it is armed; when
+/// it fires before the current deadline (which moved later since), it is re-armed. A
+/// keep-alive connection answering many requests therefore touches the timer about once per
+/// timeout period, not once per request.
 pub(crate) struct Deadline {
     timer: Timer,
     armed: Option<Instant>,
+    /// When the current wait times out; `None` until the clock starts.
     due: Option<Instant>,
 }
 
@@ -102,15 +103,20 @@ impl Deadline {
         }
     }
 
-    /// Starts a wait that times out `timeout` from now.
-    pub(crate) fn start(&mut self, timeout: Duration) {
-        self.due = Instant::now().checked_add(timeout);
+    /// Progress was made (or a new wait begins): the next wait starts a new clock.
+    pub(crate) fn reset(&mut self) {
+        self.due = None;
     }
 
-    /// `Ready` once the current wait's deadline has passed.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(due) = self.due else {
-            return Poll::Pending;
+    /// `Pending` until the current wait has lasted `timeout`, then `Ready`.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, timeout: Duration) -> Poll<()> {
+        let due = match self.due {
+            Some(due) => due,
+            None => match Instant::now().checked_add(timeout) {
+                Some(due) => *self.due.insert(due),
+                // Too far in the future to represent: never.
+                None => return Poll::Pending,
+            },
         };
         loop {
             if self.armed.is_none_or(|at| at > due) {
@@ -128,24 +134,17 @@ impl Deadline {
             }
         }
     }
-}
 
-/// Polls a lazily armed timer: `Pending` until it fires, then a `TimedOut` error.
-///
-/// The timer is created only when an operation would block, so a request whose bytes are
-/// already there never touches the reactor's timer list.
-pub(crate) fn poll_deadline<T>(
-    timer: &mut Option<Timer>,
-    timeout: Duration,
-    cx: &mut Context<'_>,
-    what: &'static str,
-) -> Poll<io::Result<T>> {
-    let timer = timer.get_or_insert_with(|| match Instant::now().checked_add(timeout) {
-        Some(at) => Timer::at(at),
-        None => Timer::never(),
-    });
-    match Pin::new(timer).poll(cx) {
-        Poll::Ready(_) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what))),
-        Poll::Pending => Poll::Pending,
+    /// [`poll_expired`](Self::poll_expired) as a `TimedOut` error saying `what` timed out.
+    pub(crate) fn poll_timeout<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        timeout: Duration,
+        what: &'static str,
+    ) -> Poll<io::Result<T>> {
+        match self.poll_expired(cx, timeout) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
