@@ -11,11 +11,11 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
 use async_io::Async;
-use futures_lite::AsyncRead;
-use rustix::net::SendFlags;
+use rustix::net::{RecvFlags, SendFlags};
 
 use crate::Transport;
 
@@ -24,7 +24,19 @@ use crate::Transport;
 pub struct TcpTransport {
     stream: Async<TcpStream>,
     peer: Option<SocketAddr>,
+    /// What the last `recv` said about the socket: one of [`READ_ON`], [`READ_DRAINED`],
+    /// [`READ_WAIT`].
+    read: AtomicU8,
 }
+
+/// Read readiness, as far as the last `recv` tells: try `recv` now.
+const READ_ON: u8 = 0;
+/// The last `recv` returned less than it asked for: the socket is probably empty, but the
+/// peer may well send more before this task runs again. The next read yields to the other
+/// tasks first, then tries once.
+const READ_DRAINED: u8 = 1;
+/// The last `recv` failed with `EAGAIN`: wait for the reactor before trying again.
+const READ_WAIT: u8 = 2;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
@@ -44,14 +56,50 @@ impl TcpTransport {
             target_os = "dragonfly"
         ))]
         rustix::net::sockopt::set_socket_nosigpipe(&stream, true)?;
-        Ok(TcpTransport { stream, peer })
+        Ok(TcpTransport {
+            stream,
+            peer,
+            read: AtomicU8::new(READ_ON),
+        })
     }
 }
 
 impl Transport for TcpTransport {
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Reading never raises SIGPIPE; async-io's `read` is `recv` on the nonblocking fd.
-        std::pin::Pin::new(&mut &self.stream).poll_read(cx, buf)
+        // Reading never raises SIGPIPE. On a keep-alive connection the socket is usually
+        // empty right after a response, and the next request arrives a little later. Trying
+        // `recv` at once would fail with `EAGAIN`, and waiting for the reactor at once costs
+        // an `epoll_ctl` (async-io arms interest one shot at a time). So after a short
+        // `recv` the task first lets the other tasks run, then tries: under load the next
+        // request is there by then, and a request costs one `recv` and one `send`. Idle, it
+        // costs one failed `recv` more before the wait, as plain async-io reads do.
+        loop {
+            match self.read.load(Ordering::Relaxed) {
+                READ_DRAINED => {
+                    self.read.store(READ_ON, Ordering::Relaxed);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                READ_WAIT => {
+                    // `poll_readable` consumes the readiness it reports, so a stale event
+                    // never sends the next wait through a failed `recv` first.
+                    std::task::ready!(self.stream.poll_readable(cx))?;
+                    self.read.store(READ_ON, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+            match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
+                Ok((n, _)) => {
+                    if n < buf.len() {
+                        self.read.store(READ_DRAINED, Ordering::Relaxed);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::AGAIN) => self.read.store(READ_WAIT, Ordering::Relaxed),
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
     }
 
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
