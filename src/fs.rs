@@ -22,6 +22,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_types::{Method, StatusCode};
@@ -49,8 +51,31 @@ impl FileBody {
         self.len
     }
 
-    /// Sends the range in chunks after the head already in `out`, reusing `out` throughout.
+    /// Sends the range after the head already in `out`: with `sendfile` where the `sendfile`
+    /// feature allows it and the range is larger than one chunk, else in chunks copied
+    /// through `out`.
     pub(crate) async fn send<T: Transport>(
+        self,
+        transport: &T,
+        out: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> io::Result<()> {
+        let body = self;
+        #[cfg(all(feature = "sendfile", target_os = "linux"))]
+        let body = match (transport as &dyn std::any::Any).downcast_ref() {
+            Some(tcp) if body.len > body.chunk as u64 => {
+                match body.send_zero_copy(tcp, out, timeout).await? {
+                    Some(rest) => rest,
+                    None => return Ok(()),
+                }
+            }
+            _ => body,
+        };
+        body.send_copied(transport, out, timeout).await
+    }
+
+    /// Sends the range in chunks after the head already in `out`, reusing `out` throughout.
+    async fn send_copied<T: Transport>(
         self,
         transport: &T,
         out: &mut Vec<u8>,
@@ -67,12 +92,7 @@ impl FileBody {
                 let want = (out.len() - filled).min(usize::try_from(left).unwrap_or(usize::MAX));
                 let n = read_at(&self.file, &mut out[filled..filled + want], pos)?;
                 if n == 0 {
-                    // The file shrank under us: the length sent is now a lie, so end the
-                    // connection rather than pad it with anything.
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "file shrank while being sent",
-                    ));
+                    return Err(shrank());
                 }
                 (filled, pos, left) = (filled + n, pos + n as u64, left - n as u64);
             }
@@ -83,6 +103,67 @@ impl FileBody {
             }
         }
     }
+
+    /// Sends the head in `out`, then the range with `sendfile`. If this thread may not use
+    /// `sendfile`, returns what is still to send (with `out` empty), for the caller to copy.
+    #[cfg(all(feature = "sendfile", target_os = "linux"))]
+    async fn send_zero_copy(
+        mut self,
+        tcp: &crate::socket::TcpTransport,
+        out: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> io::Result<Option<Self>> {
+        /// At most this much per call, so one response cannot hold the thread for long.
+        const MAX_PER_CALL: usize = 1 << 20;
+        let mut deadline = crate::transport::Deadline::new();
+        let mut head = &out[..];
+        std::future::poll_fn(|cx| {
+            while !head.is_empty() {
+                match tcp.poll_send_more(cx, head) {
+                    Poll::Ready(Ok(n)) => {
+                        head = &head[n..];
+                        deadline.reset();
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        return deadline.poll_timeout(cx, timeout, "write made no progress");
+                    }
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await?;
+        out.clear();
+        deadline.reset();
+        let done = std::future::poll_fn(|cx| {
+            while self.len > 0 {
+                let count = usize::try_from(self.len)
+                    .unwrap_or(usize::MAX)
+                    .min(MAX_PER_CALL);
+                match tcp.poll_send_file(cx, &self.file, &mut self.offset, count) {
+                    Poll::Ready(Ok(Some(0))) => return Poll::Ready(Err(shrank())),
+                    Poll::Ready(Ok(Some(n))) => {
+                        self.len -= n as u64;
+                        deadline.reset();
+                    }
+                    Poll::Ready(Ok(None)) => return Poll::Ready(Ok(false)),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        return deadline.poll_timeout(cx, timeout, "write made no progress");
+                    }
+                }
+            }
+            Poll::Ready(Ok(true))
+        })
+        .await?;
+        Ok(if done { None } else { Some(self) })
+    }
+}
+
+/// The file shrank under us: the length sent is now a lie, so the connection must end rather
+/// than pad the body with anything.
+fn shrank() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank while being sent")
 }
 
 /// Opens for reading without ever waiting in `open` itself: a FIFO (or device) put in a

@@ -41,6 +41,20 @@
 //! chunks through the same path (see [`fs`](crate::FileResponse)). A client that disconnects
 //! mid-response ends its own connection with an ordinary error, even in a process whose
 //! `SIGPIPE` is at its default action.
+//!
+//! # Cargo features
+//!
+//! * `sendfile` (off by default; Linux): file bodies larger than one chunk go out with
+//!   `sendfile(2)`, zero-copy, from the [`Server`]'s own executor threads, which keep
+//!   `SIGPIPE` *blocked* while they run. `sendfile` takes no flags and raises `SIGPIPE` on a
+//!   closed connection; on those threads the signal stays pending and does nothing, and the
+//!   call fails with `EPIPE` like `send`. Before a thread restores its signal mask, a pending
+//!   `SIGPIPE` is consumed. Anywhere else (an executor you drive yourself) files are copied
+//!   as without the feature; [`zero_copy_bytes`] tells which path ran. Adds the `nix` crate
+//!   (safe `pthread_sigmask`). One difference to know: with `sendfile` the socket queues the
+//!   file's page-cache pages, not a copy, so a file changed or truncated *while* it is being
+//!   sent may reach the client with the change (as with nginx). Replace served files by
+//!   renaming new ones into place.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -62,6 +76,8 @@ mod server;
 mod service;
 pub mod socket;
 mod transport;
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+mod zero_copy;
 
 /// The HTTP vocabulary: the `http-types` crate, re-exported.
 pub use http_types as http;
@@ -83,6 +99,22 @@ pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
 pub use transport::Transport;
+
+/// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux).
+///
+/// File bodies larger than one chunk go out with `sendfile` on the server's own executor
+/// threads, which keep SIGPIPE blocked while they run, so a client that goes away is an
+/// `EPIPE` for one connection and never a signal for the process. Elsewhere (an executor you
+/// drive yourself), and for smaller files, bodies are copied through `send(MSG_NOSIGNAL)`.
+/// This counter tells which path was taken.
+///
+/// ```
+/// assert_eq!(smolweb::zero_copy_bytes(), 0); // nothing served yet
+/// ```
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+pub fn zero_copy_bytes() -> u64 {
+    zero_copy::BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// The README and the docs book, compiled as doctests so their samples stay true.
 #[cfg(doctest)]

@@ -143,10 +143,15 @@ impl Server {
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("smolweb-{i}"))
-                    .spawn(move || smol::block_on(drive(&ex, stopped.recv())))?,
+                    .spawn(move || {
+                        let _sigpipe = sigpipe_block();
+                        smol::block_on(drive(&ex, stopped.recv()))
+                    })?,
             );
         }
+        let sigpipe = sigpipe_block();
         let result = smol::block_on(drive(&ex, self.serve_until(router, &ex, signal)));
+        drop(sigpipe);
         drop(stop);
         for worker in workers {
             let _ = worker.join();
@@ -186,6 +191,7 @@ impl Server {
                         };
                         let serve =
                             accept_until(listener, &service, &ex, signal, per_thread, deadline);
+                        let _sigpipe = sigpipe_block();
                         smol::block_on(drive(&ex, serve))
                     })?,
             );
@@ -290,6 +296,17 @@ async fn accept_until(
 }
 
 /// How often a shutting-down server checks whether its connections have finished.
+/// With the `sendfile` feature: SIGPIPE blocked on this executor thread while it runs, so
+/// file bodies may go out with `sendfile` (see `zero_copy.rs`). Without it: nothing.
+fn sigpipe_block() -> impl Sized {
+    #[cfg(all(feature = "sendfile", target_os = "linux"))]
+    return crate::zero_copy::SigpipeBlock::new()
+        .map_err(|e| log::warn!("cannot block SIGPIPE ({e}): files are copied, not sendfile'd"))
+        .ok();
+    #[cfg(not(all(feature = "sendfile", target_os = "linux")))]
+    ()
+}
+
 /// Tasks an executor thread runs between two looks at the reactor, when tasks keep it busy.
 ///
 /// Each look is an `epoll_wait` that does not block. Between looks, a connection whose data

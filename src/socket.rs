@@ -7,7 +7,9 @@
 //! targets, which have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE` is set on the socket at accept.
 //!
 //! What is deliberately *not* here: `write`/`write_vectored` (std's `write_vectored` on a
-//! socket is `writev`, which raises SIGPIPE) and `sendfile` (no flags argument at all).
+//! socket is `writev`, which raises SIGPIPE). `sendfile` (no flags argument at all) is here
+//! only with the `sendfile` feature, and is called only on a thread whose SIGPIPE is blocked
+//! (see the crate docs on that feature).
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -61,6 +63,56 @@ impl TcpTransport {
             peer,
             read: AtomicU8::new(READ_ON),
         })
+    }
+}
+
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+impl TcpTransport {
+    /// Sends up to `count` bytes of `file` from `*offset` with `sendfile(2)`, advancing
+    /// `*offset`; `Ok(None)` if this thread may not call `sendfile` (see `zero_copy.rs`), and
+    /// the caller copies instead.
+    ///
+    /// The check and the call happen in the same poll, on the same thread.
+    /// `send(MSG_NOSIGNAL | MSG_MORE)`: the bytes wait for the file data that follows, so the
+    /// head and the start of the body share segments (what `TCP_CORK` does for nginx).
+    pub(crate) fn poll_send_more(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match rustix::net::send(&self.stream, buf, SEND_FLAGS | SendFlags::MORE) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+            std::task::ready!(self.stream.poll_writable(cx))?;
+        }
+    }
+
+    pub(crate) fn poll_send_file(
+        &self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+        offset: &mut u64,
+        count: usize,
+    ) -> Poll<io::Result<Option<usize>>> {
+        loop {
+            if !crate::zero_copy::allowed_here() {
+                return Poll::Ready(Ok(None));
+            }
+            match rustix::fs::sendfile(&self.stream, file, Some(&mut *offset), count) {
+                Ok(n) => {
+                    crate::zero_copy::BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                    return Poll::Ready(Ok(Some(n)));
+                }
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+            std::task::ready!(self.stream.poll_writable(cx))?;
+        }
     }
 }
 

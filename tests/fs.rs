@@ -1233,8 +1233,18 @@ fn file_truncated_while_sending_ends_the_connection() {
         "got {} body bytes, more than the content-length {LEN}",
         body.len()
     );
+    // With the `sendfile` feature, what sits in the socket's queue is the file's page-cache
+    // pages, not a copy: truncation zeroes the tail of the page at the new end, and those
+    // zeros may reach the client (nginx's sendfile behaves the same). Only what was read
+    // before the truncation is checked then. The copying path never sends a byte that was
+    // not in the file.
+    let checked = if cfg!(all(feature = "sendfile", target_os = "linux")) {
+        before_truncation
+    } else {
+        body.len()
+    };
     assert!(
-        body[..] == data[..body.len()],
+        body[..checked] == data[..checked],
         "bytes that were never in the file were sent"
     );
     if body.len() == LEN {

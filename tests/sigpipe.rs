@@ -268,6 +268,14 @@ fn disconnect_storm_with_default_sigpipe() {
         "descriptors leaked: {fds_before} before, {fds_after} after"
     );
     assert!(c.rst.load(Ordering::Relaxed) > 0 && c.fin.load(Ordering::Relaxed) > 0);
+    // With the `sendfile` feature the same storm must have gone through `sendfile` (on the
+    // server's threads, SIGPIPE blocked), not quietly through the copying path.
+    #[cfg(all(feature = "sendfile", target_os = "linux"))]
+    {
+        let zero_copy = smolweb::zero_copy_bytes();
+        println!("storm: {zero_copy} bytes sent with sendfile");
+        assert!(zero_copy > 0, "the sendfile path was not taken");
+    }
 }
 
 /// Control: shows the storm *could* fail. In a child process with SIGPIPE at its default
