@@ -7,7 +7,7 @@
 # Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), WARMUP seconds of wrk
 # before each measured run (1), CONNS_LOW (64), CONNS_HIGH (1000), CONNS_FILES (64),
 # HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
-# SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +5), SKIP_BUILD (0),
+# SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +7), SKIP_BUILD (0),
 # SKIP_INSTALL (0).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
@@ -38,7 +38,13 @@ HYPER_PORT=$((BASE_PORT + 2))
 NGINX_PORT=$((BASE_PORT + 3))
 CG_SMOLWEB_PORT=$((BASE_PORT + 4))
 CG_HYPER_PORT=$((BASE_PORT + 5))
+SMOLWEB_SF_PORT=$((BASE_PORT + 6))
+SMOLWEB_MT_PORT=$((BASE_PORT + 7))
 SERVERS=(smolweb hyper nginx)
+# File rows also measure smolweb built with its `sendfile` feature.
+FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
+# Thread rows: smolweb's hello with 1 thread, 2 threads, 2 per-core listeners, unpinned.
+THREAD_SERVERS=(smolweb_t1 smolweb_t2 smolweb_pc2)
 
 START_TIME=$(date +%s)
 log() { printf '[%4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*" >&2; }
@@ -144,18 +150,22 @@ BENCH_TARGET=${CARGO_TARGET_DIR:-$HERE/target}
 if [[ $SKIP_BUILD != 1 ]]; then
   log "building smolweb examples (release)"
   (cd "$ROOT" && cargo build --release --examples --quiet)
+  log "building smolweb's file_server with the sendfile feature (release)"
+  (cd "$ROOT" && cargo build --release --features sendfile --example file_server --quiet \
+    --target-dir "$SMOLWEB_TARGET/sendfile")
   log "building bench binaries (release)"
   (cd "$HERE" && cargo build --release --quiet)
 fi
 HELLO=$SMOLWEB_TARGET/release/examples/hello
 FILE_SERVER=$SMOLWEB_TARGET/release/examples/file_server
+FILE_SERVER_SF=$SMOLWEB_TARGET/sendfile/release/examples/file_server
 HYPER=$BENCH_TARGET/release/hyper-server
 ALLOC_COUNT=$BENCH_TARGET/release/alloc-count
 DRIVE=$BENCH_TARGET/release/drive
 HOLD=$BENCH_TARGET/release/hold-conns
 SRC_HASH_BUILT=$(src_hash)
 [[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
-for b in "$HELLO" "$FILE_SERVER" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD"; do
+for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD"; do
   [[ -x $b ]] || die "missing binary $b (build failed?)"
 done
 
@@ -221,11 +231,15 @@ EOF
 # Servers
 # ---------------------------------------------------------------------------------------
 port_of() {
-  case $1 in smolweb) echo "$SMOLWEB_PORT" ;; hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;; esac
+  case $1 in
+    smolweb) echo "$SMOLWEB_PORT" ;; smolweb_sf) echo "$SMOLWEB_SF_PORT" ;;
+    smolweb_t*|smolweb_pc*) echo "$SMOLWEB_MT_PORT" ;;
+    hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;;
+  esac
 }
 # URL path of a file for each server: smolweb's file_server serves the directory at the root.
 file_path() {
-  case $1 in smolweb) echo "/$2" ;; *) echo "/files/$2" ;; esac
+  case $1 in smolweb*) echo "/$2" ;; *) echo "/files/$2" ;; esac
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -257,6 +271,16 @@ start_server() {
       else
         env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$bin" "127.0.0.1:$port" >>"$out" 2>&1 &
       fi
+      ;;
+    smolweb_sf)
+      env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$FILE_SERVER_SF" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
+      ;;
+    smolweb_t1 | smolweb_t2)
+      # Not pinned: the server's threads and wrk share the machine's CPUs.
+      env -u SMOLWEB_PER_CORE SMOLWEB_THREADS="${name#smolweb_t}" "$HELLO" "127.0.0.1:$port" >>"$out" 2>&1 &
+      ;;
+    smolweb_pc2)
+      SMOLWEB_PER_CORE=1 SMOLWEB_THREADS=2 "$HELLO" "127.0.0.1:$port" >>"$out" 2>&1 &
       ;;
     hyper)
       taskset -c "$SERVER_CPU" "$HYPER" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
@@ -316,7 +340,10 @@ wrk_run() {
     taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
   fi
   out=$RAW/wrk-$metric-$name-$run.txt
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
+  local cpus=$CLIENT_CPU
+  # Thread rows: wrk may run on any CPU, like the server.
+  [[ $name == smolweb_t* || $name == smolweb_pc* ]] && cpus=0-$((ncpu - 1))
+  taskset -c "$cpus" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
   if ! kill -0 "$pid" 2>/dev/null; then
     warn "$name died during $metric run $run"
   fi
@@ -449,11 +476,15 @@ for run in $(seq "$RUNS"); do
 done
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: 4 KiB file"
-  for s in "${SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 4k.bin)" "$CONNS_FILES" file4k "$run" "$SIZE_4K"; done
+  for s in "${FILE_SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 4k.bin)" "$CONNS_FILES" file4k "$run" "$SIZE_4K"; done
 done
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: 1 MiB file"
-  for s in "${SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 1m.bin)" "$CONNS_FILES" file1m "$run" "$SIZE_1M"; done
+  for s in "${FILE_SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 1m.bin)" "$CONNS_FILES" file1m "$run" "$SIZE_1M"; done
+done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: threads (plaintext, $CONNS_LOW connections, nothing pinned)"
+  for s in "${THREAD_SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_LOW" threads "$run"; done
 done
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: RSS idle and with $HOLD_CONNS connections"
@@ -521,9 +552,9 @@ ratio() {
 
 RESULTS=$HERE/results.tsv
 printf 'row\tsmolweb\thyper\tnginx\tsmolweb/hyper\tsmolweb/nginx\n' >"$RESULTS"
-row() { # row LABEL METRIC DECIMALS [PEERS]
-  local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} sm hy ng
-  sm=$(median "$metric" smolweb)
+row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT]
+  local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} self=${5:-smolweb} sm hy ng
+  sm=$(median "$metric" "$self")
   hy=""; ng=""
   [[ " $peers " == *" hyper "* ]] && hy=$(median "$metric" hyper)
   [[ " $peers " == *" nginx "* ]] && ng=$(median "$metric" nginx)
@@ -537,6 +568,11 @@ row "plaintext p99 ms, $CONNS_HIGH conns" plain_high.p99 2
 row "4 KiB file req/s" file4k.rps 0
 row "1 MiB file req/s" file1m.rps 0
 row "1 MiB file MB/s" file1m.mbps 1
+row "4 KiB file req/s, sendfile feature" file4k.rps 0 "smolweb hyper nginx" smolweb_sf
+row "1 MiB file MB/s, sendfile feature" file1m.mbps 1 "smolweb hyper nginx" smolweb_sf
+row "threads: 1, req/s (shared CPUs)" threads.rps 0 "" smolweb_t1
+row "threads: 2, req/s (shared CPUs)" threads.rps 0 "" smolweb_t2
+row "threads: 2 per-core, req/s (shared)" threads.rps 0 "" smolweb_pc2
 row "RSS idle KiB" rss.idle 0
 row "RSS with $HOLD_CONNS conns KiB" rss.held 0
 row "RSS per keep-alive conn bytes" rss.perconn 0

@@ -268,9 +268,7 @@ async fn accept_until(
             let guard = LiveGuard::new(&live);
             ex.spawn(async move {
                 let _held = (slot, guard);
-                let killed = async {
-                    let _ = killed.recv().await;
-                };
+                let killed = crate::service::Closed::new(&killed);
                 futures_lite::future::or(service.serve_connection(transport), killed).await
             })
             .detach();

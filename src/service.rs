@@ -86,9 +86,8 @@ impl Service {
     }
 
     /// Completes when shutdown begins.
-    pub(crate) async fn shutdown_started(&self) {
-        // No message is ever sent: `recv` returns only when the channel is closed.
-        let _ = self.inner.stop.recv().await;
+    pub(crate) fn shutdown_started(&self) -> Closed<'_> {
+        Closed::new(&self.inner.stop)
     }
 
     /// The limits and timeouts connections use.
@@ -122,5 +121,53 @@ impl Service {
     /// ordinary end, logged at debug level.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
         conn::serve(self, transport).await
+    }
+}
+
+/// Completes when `rx`'s channel is closed (no message is ever sent on it).
+///
+/// Cheap to poll over and over, as a connection does for every request: once its listener is
+/// registered with a waker, a poll with the same waker is one atomic load. The listener is
+/// polled again only when the channel has closed or the waker changed.
+pub(crate) struct Closed<'a> {
+    rx: &'a smol::channel::Receiver<()>,
+    recv: std::pin::Pin<Box<smol::channel::Recv<'a, ()>>>,
+    registered: Option<std::task::Waker>,
+}
+
+impl<'a> Closed<'a> {
+    pub(crate) fn new(rx: &'a smol::channel::Receiver<()>) -> Self {
+        Closed {
+            rx,
+            recv: Box::pin(rx.recv()),
+            registered: None,
+        }
+    }
+}
+
+impl std::future::Future for Closed<'_> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        use std::task::Poll;
+        let this = &mut *self;
+        let same_waker = this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if same_waker && !this.rx.is_closed() {
+            // The registered listener will wake this waker when the channel closes.
+            return Poll::Pending;
+        }
+        match this.recv.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(()),
+            Poll::Pending => {
+                this.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
     }
 }
