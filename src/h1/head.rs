@@ -5,7 +5,7 @@
 //! the client waits for `100 Continue`. Anything ambiguous is rejected with a [`HeadError`]
 //! carrying the status to answer with; the connection is then closed.
 
-use http_types::headers::{self, HeaderName, HeaderValue};
+use http_types::headers::{self, HeaderName};
 use http_types::{Method, StatusCode, Url, Version};
 
 /// Hard upper bound on header fields, whatever the configuration says (the parser's table
@@ -153,10 +153,24 @@ pub(crate) fn parse(
     let url = build_url(if asterisk { "/" } else { target }, fields.host, urls)?;
     let mut request = new_request(method, url);
     request.set_version(Some(version));
-    for h in req.headers.iter() {
-        let value = HeaderValue::from_bytes(h.value.to_vec())
-            .map_err(|_| bad("header value is not ASCII"))?;
-        request.append_header(header_name(h.name)?, value);
+    for (i, h) in req.headers.iter().enumerate() {
+        // http-types keeps only ASCII values (and would panic on others given as text).
+        // Given as text, a value is copied once; a `HeaderValue` would be copied twice.
+        let value = std::str::from_utf8(h.value)
+            .ok()
+            .filter(|v| v.is_ascii())
+            .ok_or(bad("header value is not ASCII"))?;
+        let name = header_name(h.name)?;
+        // `append` looks the name up before inserting; a name seen for the first time (the
+        // usual case, found by comparing with the few names before it) is inserted directly.
+        let repeated = req.headers[..i]
+            .iter()
+            .any(|earlier| earlier.name.eq_ignore_ascii_case(h.name));
+        if repeated {
+            request.append_header(name, value);
+        } else {
+            request.insert_header(name, value);
+        }
     }
     Ok(Some(Head {
         request,
