@@ -13,7 +13,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use async_io::Async;
@@ -26,19 +26,9 @@ use crate::Transport;
 pub struct TcpTransport {
     stream: Async<TcpStream>,
     peer: Option<SocketAddr>,
-    /// What the last `recv` said about the socket: one of [`READ_ON`], [`READ_DRAINED`],
-    /// [`READ_WAIT`].
-    read: AtomicU8,
+    /// The last `recv` failed with `EAGAIN`: the next one waits for the reactor first.
+    read_wait: AtomicBool,
 }
-
-/// Read readiness, as far as the last `recv` tells: try `recv` now.
-const READ_ON: u8 = 0;
-/// The last `recv` returned less than it asked for: the socket is probably empty, but the
-/// peer may well send more before this task runs again. The next read yields to the other
-/// tasks first, then tries once.
-const READ_DRAINED: u8 = 1;
-/// The last `recv` failed with `EAGAIN`: wait for the reactor before trying again.
-const READ_WAIT: u8 = 2;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
@@ -61,7 +51,7 @@ impl TcpTransport {
         Ok(TcpTransport {
             stream,
             peer,
-            read: AtomicU8::new(READ_ON),
+            read_wait: AtomicBool::new(false),
         })
     }
 }
@@ -118,37 +108,22 @@ impl TcpTransport {
 
 impl Transport for TcpTransport {
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Reading never raises SIGPIPE. On a keep-alive connection the socket is usually
-        // empty right after a response, and the next request arrives a little later. Trying
-        // `recv` at once would fail with `EAGAIN`, and waiting for the reactor at once costs
-        // an `epoll_ctl` (async-io arms interest one shot at a time). So after a short
-        // `recv` the task first lets the other tasks run, then tries: under load the next
-        // request is there by then, and a request costs one `recv` and one `send`. Idle, it
-        // costs one failed `recv` more before the wait, as plain async-io reads do.
+        // Reading never raises SIGPIPE. A `recv` that fails with `EAGAIN` is followed by a
+        // wait on the reactor, and the next `recv` only after it reports the socket readable.
+        // (async-io's own `poll_read` keeps a stale readiness after a successful read, which
+        // costs a second failing `recv` per wait.) Between keep-alive requests the connection
+        // yields to other tasks before reading (see `conn.rs`), so under load the next request
+        // is usually there and the wait, with its `epoll_ctl`, is not needed at all.
         loop {
-            match self.read.load(Ordering::Relaxed) {
-                READ_DRAINED => {
-                    self.read.store(READ_ON, Ordering::Relaxed);
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                READ_WAIT => {
-                    // `poll_readable` consumes the readiness it reports, so a stale event
-                    // never sends the next wait through a failed `recv` first.
-                    std::task::ready!(self.stream.poll_readable(cx))?;
-                    self.read.store(READ_ON, Ordering::Relaxed);
-                }
-                _ => {}
+            if self.read_wait.load(Ordering::Relaxed) {
+                // `poll_readable` consumes the readiness it reports.
+                std::task::ready!(self.stream.poll_readable(cx))?;
+                self.read_wait.store(false, Ordering::Relaxed);
             }
             match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
-                Ok((n, _)) => {
-                    if n < buf.len() {
-                        self.read.store(READ_DRAINED, Ordering::Relaxed);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
+                Ok((n, _)) => return Poll::Ready(Ok(n)),
                 Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::AGAIN) => self.read.store(READ_WAIT, Ordering::Relaxed),
+                Err(rustix::io::Errno::AGAIN) => self.read_wait.store(true, Ordering::Relaxed),
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
         }
