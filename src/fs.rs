@@ -115,26 +115,10 @@ impl FileBody {
     ) -> io::Result<Option<Self>> {
         /// At most this much per call, so one response cannot hold the thread for long.
         const MAX_PER_CALL: usize = 1 << 20;
-        let mut deadline = crate::transport::Deadline::new();
-        let mut head = &out[..];
-        std::future::poll_fn(|cx| {
-            while !head.is_empty() {
-                match tcp.poll_send_more(cx, head) {
-                    Poll::Ready(Ok(n)) => {
-                        head = &head[n..];
-                        deadline.reset();
-                    }
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {
-                        return deadline.poll_timeout(cx, timeout, "write made no progress");
-                    }
-                }
-            }
-            Poll::Ready(Ok(()))
-        })
-        .await?;
+        crate::transport::send_all_with(out, timeout, |cx, head| tcp.poll_send_more(cx, head))
+            .await?;
         out.clear();
-        deadline.reset();
+        let mut deadline = crate::transport::Deadline::new();
         let done = std::future::poll_fn(|cx| {
             while self.len > 0 {
                 let count = usize::try_from(self.len)

@@ -201,10 +201,12 @@ impl Server {
             signal.await;
             stop.close();
         };
+        let sigpipe = sigpipe_block();
         let result = smol::block_on(drive(
             &ex,
             accept_until(listener, &service, &ex, signal, per_thread, deadline),
         ));
+        drop(sigpipe);
         for worker in workers {
             let _ = worker.join();
         }
@@ -293,7 +295,6 @@ async fn accept_until(
     Ok(())
 }
 
-/// How often a shutting-down server checks whether its connections have finished.
 /// With the `sendfile` feature: SIGPIPE blocked on this executor thread while it runs, so
 /// file bodies may go out with `sendfile` (see `zero_copy.rs`). Without it: nothing.
 fn sigpipe_block() -> impl Sized {
@@ -333,6 +334,7 @@ async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
     futures_lite::future::or(future, tasks).await
 }
 
+/// How often a shutting-down server checks whether its connections have finished.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(10);
 
 /// Counts a connection as live until its task ends or is dropped.

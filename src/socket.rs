@@ -54,15 +54,30 @@ impl TcpTransport {
             read_wait: AtomicBool::new(false),
         })
     }
+
+    /// `send(2)` with `flags` (which always hold `MSG_NOSIGNAL` where it exists), waiting
+    /// for the reactor while the socket is full.
+    fn poll_send_with(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        flags: SendFlags,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match rustix::net::send(&self.stream, buf, flags) {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+            // Not writable yet: wait for the reactor, then try again.
+            std::task::ready!(self.stream.poll_writable(cx))?;
+        }
+    }
 }
 
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 impl TcpTransport {
-    /// Sends up to `count` bytes of `file` from `*offset` with `sendfile(2)`, advancing
-    /// `*offset`; `Ok(None)` if this thread may not call `sendfile` (see `zero_copy.rs`), and
-    /// the caller copies instead.
-    ///
-    /// The check and the call happen in the same poll, on the same thread.
     /// `send(MSG_NOSIGNAL | MSG_MORE)`: the bytes wait for the file data that follows, so the
     /// head and the start of the body share segments (what `TCP_CORK` does for nginx).
     pub(crate) fn poll_send_more(
@@ -70,17 +85,14 @@ impl TcpTransport {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            match rustix::net::send(&self.stream, buf, SEND_FLAGS | SendFlags::MORE) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(rustix::io::Errno::AGAIN) => {}
-                Err(e) => return Poll::Ready(Err(e.into())),
-            }
-            std::task::ready!(self.stream.poll_writable(cx))?;
-        }
+        self.poll_send_with(cx, buf, SEND_FLAGS | SendFlags::MORE)
     }
 
+    /// Sends up to `count` bytes of `file` from `*offset` with `sendfile(2)`, advancing
+    /// `*offset`; `Ok(None)` if this thread may not call `sendfile` (see `zero_copy.rs`), and
+    /// the caller copies instead.
+    ///
+    /// The check and the call happen in the same poll, on the same thread.
     pub(crate) fn poll_send_file(
         &self,
         cx: &mut Context<'_>,
@@ -130,16 +142,7 @@ impl Transport for TcpTransport {
     }
 
     fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        loop {
-            match rustix::net::send(&self.stream, buf, SEND_FLAGS) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(rustix::io::Errno::AGAIN) => {}
-                Err(e) => return Poll::Ready(Err(e.into())),
-            }
-            // Not writable yet: wait for the reactor, then try again.
-            std::task::ready!(self.stream.poll_writable(cx))?;
-        }
+        self.poll_send_with(cx, buf, SEND_FLAGS)
     }
 
     fn shutdown_write(&self) -> io::Result<()> {
