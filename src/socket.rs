@@ -13,7 +13,8 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use async_io::Async;
@@ -26,8 +27,6 @@ use crate::Transport;
 pub struct TcpTransport {
     stream: Async<TcpStream>,
     peer: Option<SocketAddr>,
-    /// The last `recv` failed with `EAGAIN`: the next one waits for the reactor first.
-    read_wait: AtomicBool,
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -48,11 +47,7 @@ impl TcpTransport {
             target_os = "dragonfly"
         ))]
         rustix::net::sockopt::set_socket_nosigpipe(&stream, true)?;
-        Ok(TcpTransport {
-            stream,
-            peer,
-            read_wait: AtomicBool::new(false),
-        })
+        Ok(TcpTransport { stream, peer })
     }
 
     /// `send(2)` with `flags` (which always hold `MSG_NOSIGNAL` where it exists), waiting
@@ -120,24 +115,17 @@ impl TcpTransport {
 
 impl Transport for TcpTransport {
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Reading never raises SIGPIPE. A `recv` that fails with `EAGAIN` is followed by a
-        // wait on the reactor, and the next `recv` only after it reports the socket readable.
-        // (async-io's own `poll_read` keeps a stale readiness after a successful read, which
-        // costs a second failing `recv` per wait.) Between keep-alive requests the connection
-        // yields to other tasks before reading (see `conn.rs`), so under load the next request
-        // is usually there and the wait, with its `epoll_ctl`, is not needed at all.
+        // Reading never raises SIGPIPE. Between keep-alive requests the connection yields to
+        // the other tasks before reading (see `conn.rs`), so under load this `recv` usually
+        // finds the next request and no wait on the reactor (with its `epoll_ctl`) is needed.
         loop {
-            if self.read_wait.load(Ordering::Relaxed) {
-                // `poll_readable` consumes the readiness it reports.
-                std::task::ready!(self.stream.poll_readable(cx))?;
-                self.read_wait.store(false, Ordering::Relaxed);
-            }
             match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
                 Ok((n, _)) => return Poll::Ready(Ok(n)),
-                Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::AGAIN) => self.read_wait.store(true, Ordering::Relaxed),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(rustix::io::Errno::AGAIN) => {}
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
+            std::task::ready!(self.stream.poll_readable(cx))?;
         }
     }
 
