@@ -50,7 +50,7 @@
 //!   closed connection; on those threads the signal stays pending and does nothing, and the
 //!   call fails with `EPIPE` like `send`. Before a thread restores its signal mask, a pending
 //!   `SIGPIPE` is consumed. Anywhere else (an executor you drive yourself) files are copied
-//!   as without the feature; [`zero_copy_bytes`] tells which path ran. Adds the `nix` crate
+//!   as without the feature; `zero_copy_bytes()` tells which path ran. Adds the `nix` crate
 //!   (safe `pthread_sigmask`). One difference to know: with `sendfile` the socket queues the
 //!   file's page-cache pages, not a copy, so a file changed or truncated *while* it is being
 //!   sent may reach the client with the change (as with nginx). Replace served files by
