@@ -22,8 +22,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-#[cfg(all(feature = "sendfile", target_os = "linux"))]
-use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_types::{Method, StatusCode};
@@ -51,27 +49,22 @@ impl FileBody {
         self.len
     }
 
-    /// Sends the range after the head already in `out`: with `sendfile` where the `sendfile`
-    /// feature allows it and the range is larger than one chunk, else in chunks copied
-    /// through `out`.
+    /// Sends the range after the head already in `out`. A range larger than one chunk goes
+    /// out without copying where the socket module can do that (`socket::send_file`);
+    /// otherwise, and for what it leaves, in chunks copied through `out`.
     pub(crate) async fn send<T: Transport>(
-        self,
+        mut self,
         transport: &T,
         out: &mut Vec<u8>,
         timeout: Duration,
     ) -> io::Result<()> {
-        let body = self;
-        #[cfg(all(feature = "sendfile", target_os = "linux"))]
-        let body = match (transport as &dyn std::any::Any).downcast_ref() {
-            Some(tcp) if body.len > body.chunk as u64 => {
-                match body.send_zero_copy(tcp, out, timeout).await? {
-                    Some(rest) => rest,
-                    None => return Ok(()),
-                }
+        if self.len > self.chunk as u64 {
+            let (file, offset, len) = (&self.file, &mut self.offset, &mut self.len);
+            if crate::socket::send_file(transport, out, file, offset, len, timeout).await? {
+                return Ok(());
             }
-            _ => body,
-        };
-        body.send_copied(transport, out, timeout).await
+        }
+        self.send_copied(transport, out, timeout).await
     }
 
     /// Sends the range in chunks after the head already in `out`, reusing `out` throughout.
@@ -103,50 +96,11 @@ impl FileBody {
             }
         }
     }
-
-    /// Sends the head in `out`, then the range with `sendfile`. If this thread may not use
-    /// `sendfile`, returns what is still to send (with `out` empty), for the caller to copy.
-    #[cfg(all(feature = "sendfile", target_os = "linux"))]
-    async fn send_zero_copy(
-        mut self,
-        tcp: &crate::socket::TcpTransport,
-        out: &mut Vec<u8>,
-        timeout: Duration,
-    ) -> io::Result<Option<Self>> {
-        /// At most this much per call, so one response cannot hold the thread for long.
-        const MAX_PER_CALL: usize = 1 << 20;
-        crate::transport::send_all_with(out, timeout, |cx, head| tcp.poll_send_more(cx, head))
-            .await?;
-        out.clear();
-        let mut deadline = crate::transport::Deadline::new();
-        let done = std::future::poll_fn(|cx| {
-            while self.len > 0 {
-                let count = usize::try_from(self.len)
-                    .unwrap_or(usize::MAX)
-                    .min(MAX_PER_CALL);
-                match tcp.poll_send_file(cx, &self.file, &mut self.offset, count) {
-                    Poll::Ready(Ok(Some(0))) => return Poll::Ready(Err(shrank())),
-                    Poll::Ready(Ok(Some(n))) => {
-                        self.len -= n as u64;
-                        deadline.reset();
-                    }
-                    Poll::Ready(Ok(None)) => return Poll::Ready(Ok(false)),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {
-                        return deadline.poll_timeout(cx, timeout, "write made no progress");
-                    }
-                }
-            }
-            Poll::Ready(Ok(true))
-        })
-        .await?;
-        Ok(if done { None } else { Some(self) })
-    }
 }
 
 /// The file shrank under us: the length sent is now a lie, so the connection must end rather
 /// than pad the body with anything.
-fn shrank() -> io::Error {
+pub(crate) fn shrank() -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank while being sent")
 }
 

@@ -71,46 +71,81 @@ impl TcpTransport {
     }
 }
 
+/// Sends the response head in `out`, then `*len` bytes of `file` from `*offset` with
+/// `sendfile(2)`, without copying them, where this is allowed: the `sendfile` feature, a TCP
+/// transport, and a thread that holds SIGPIPE blocked (see `zero_copy.rs`; checked before
+/// every call, in the same poll as the call). The head goes with `MSG_MORE`, so it shares
+/// segments with the file (what `TCP_CORK` does for nginx).
+///
+/// Returns `false` if it did not send everything: `*offset` and `*len` then say what is left,
+/// and `out` holds the head still to send (or is empty if it went); the caller copies the rest.
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
-impl TcpTransport {
-    /// `send(MSG_NOSIGNAL | MSG_MORE)`: the bytes wait for the file data that follows, so the
-    /// head and the start of the body share segments (what `TCP_CORK` does for nginx).
-    pub(crate) fn poll_send_more(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_send_with(cx, buf, SEND_FLAGS | SendFlags::MORE)
+pub(crate) async fn send_file<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    file: &std::fs::File,
+    offset: &mut u64,
+    len: &mut u64,
+    timeout: std::time::Duration,
+) -> io::Result<bool> {
+    /// At most this much per call, so one response cannot hold the thread for long.
+    const MAX_PER_CALL: usize = 1 << 20;
+    let Some(tcp) = (transport as &dyn std::any::Any).downcast_ref::<TcpTransport>() else {
+        return Ok(false);
+    };
+    if !crate::zero_copy::allowed_here() {
+        return Ok(false);
     }
-
-    /// Sends up to `count` bytes of `file` from `*offset` with `sendfile(2)`, advancing
-    /// `*offset`; `Ok(None)` if this thread may not call `sendfile` (see `zero_copy.rs`), and
-    /// the caller copies instead.
-    ///
-    /// The check and the call happen in the same poll, on the same thread.
-    pub(crate) fn poll_send_file(
-        &self,
-        cx: &mut Context<'_>,
-        file: &std::fs::File,
-        offset: &mut u64,
-        count: usize,
-    ) -> Poll<io::Result<Option<usize>>> {
-        loop {
+    let more = SEND_FLAGS | SendFlags::MORE;
+    crate::transport::send_all_with(out, timeout, |cx, head| tcp.poll_send_with(cx, head, more))
+        .await?;
+    out.clear();
+    let mut deadline = crate::transport::Deadline::new();
+    std::future::poll_fn(|cx| {
+        while *len > 0 {
+            // Checked before every call: the task may have moved to another thread.
             if !crate::zero_copy::allowed_here() {
-                return Poll::Ready(Ok(None));
+                return Poll::Ready(Ok(false));
             }
-            match rustix::fs::sendfile(&self.stream, file, Some(&mut *offset), count) {
+            let count = usize::try_from(*len)
+                .unwrap_or(usize::MAX)
+                .min(MAX_PER_CALL);
+            match rustix::fs::sendfile(&tcp.stream, file, Some(&mut *offset), count) {
+                Ok(0) => return Poll::Ready(Err(crate::fs::shrank())),
                 Ok(n) => {
                     crate::zero_copy::BYTES.fetch_add(n as u64, Ordering::Relaxed);
-                    return Poll::Ready(Ok(Some(n)));
+                    *len -= n as u64;
+                    deadline.reset();
+                    continue;
                 }
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(rustix::io::Errno::AGAIN) => {}
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
-            std::task::ready!(self.stream.poll_writable(cx))?;
+            match tcp.stream.poll_writable(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    return deadline.poll_timeout(cx, timeout, "write made no progress");
+                }
+            }
         }
-    }
+        Poll::Ready(Ok(true))
+    })
+    .await
+}
+
+/// Without the `sendfile` feature (or off Linux): never; files are copied.
+#[cfg(not(all(feature = "sendfile", target_os = "linux")))]
+pub(crate) async fn send_file<T: Transport>(
+    _transport: &T,
+    _out: &mut Vec<u8>,
+    _file: &std::fs::File,
+    _offset: &mut u64,
+    _len: &mut u64,
+    _timeout: std::time::Duration,
+) -> io::Result<bool> {
+    Ok(false)
 }
 
 impl Transport for TcpTransport {
