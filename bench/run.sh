@@ -298,12 +298,14 @@ start_server() {
   fi
 }
 
+# stop_server PID [SIGNAL] [TENTHS]: SIGNAL (TERM), then up to TENTHS tenths of a second (50)
+# for it to exit, then SIGKILL.
 stop_server() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || true
-  for i in $(seq 100); do
+  local pid=$1 signal=${2:-TERM} tenths=${3:-50} i
+  kill -"$signal" "$pid" 2>/dev/null || true
+  for i in $(seq "$tenths"); do
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
+    sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -431,16 +433,9 @@ callgrind_ir() {
   if ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" / "$n" >>"$RAW/callgrind-$name-$n.log" 2>&1; then
     warn "callgrind $name: driving $n requests failed"
   fi
-  # SIGTERM: valgrind runs callgrind's exit code for a fatal signal and writes the profile.
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  forget_pid "$pid"
+  # SIGTERM: valgrind runs callgrind's exit code for a fatal signal and writes the profile
+  # (allowed up to 2 minutes).
+  stop_server "$pid" TERM 1200
   if [[ ! -s $out ]]; then
     warn "callgrind $name: no profile written (see $RAW/callgrind-$name-$n.log)"
     return 0
