@@ -150,6 +150,7 @@ async fn exchange<T: Transport>(
             Framing::Length(n) => usize::try_from(n).ok(),
             _ => None,
         };
+        let request = request.http_mut();
         let had_type = request.header(CONTENT_TYPE).is_some();
         request.set_body(Body::from_reader(
             BufReader::with_capacity(BODY_BUFFER, reader),

@@ -11,6 +11,7 @@ use http_types::headers::{HeaderName, Headers};
 use http_types::{Body, Method, StatusCode, Url, Version};
 use serde::de::DeserializeOwned;
 
+use crate::h1::raw::RawHead;
 use crate::{Error, Result};
 
 /// Shared application state, as stored by [`Router::with_state`](crate::Router::with_state).
@@ -24,8 +25,60 @@ pub(crate) struct ParamValue {
     pub decoded: Option<String>,
 }
 
-/// An HTTP request: an `http_types::Request` plus what routing found (path parameters and
-/// the router's state).
+/// What a [`Request`] is made of: the head as received, or an `http_types::Request`.
+#[derive(Debug)]
+pub(crate) enum Inner {
+    /// A head without a body, kept as received; the `http_types::Request` is built on first
+    /// use (see [`RawHead`]).
+    Raw(Box<RawHead>),
+    /// Boxed: a request is handed down through several futures, and moving a pointer is
+    /// cheaper than moving 400 bytes at every step (measured: more than the allocation).
+    Http(Box<http_types::Request>),
+}
+
+impl Inner {
+    pub(crate) fn method(&self) -> Method {
+        match self {
+            Inner::Raw(raw) => raw.method(),
+            Inner::Http(http) => http.method(),
+        }
+    }
+
+    pub(crate) fn version(&self) -> Option<Version> {
+        match self {
+            Inner::Raw(raw) => Some(raw.version()),
+            Inner::Http(http) => http.version(),
+        }
+    }
+
+    fn http(&self) -> &http_types::Request {
+        match self {
+            Inner::Raw(raw) => raw.http(),
+            Inner::Http(http) => http,
+        }
+    }
+
+    /// The `http_types::Request`, built now if it was not yet.
+    pub(crate) fn http_mut(&mut self) -> &mut http_types::Request {
+        if let Inner::Raw(raw) = self {
+            *self = Inner::Http(raw.take_http());
+        }
+        match self {
+            Inner::Http(http) => http,
+            Inner::Raw(_) => unreachable!("replaced just above"),
+        }
+    }
+
+    fn into_http(self) -> Box<http_types::Request> {
+        match self {
+            Inner::Raw(mut raw) => raw.take_http(),
+            Inner::Http(http) => http,
+        }
+    }
+}
+
+/// An HTTP request: the request head and body (as an `http_types::Request`, built only when
+/// asked for) plus what routing found (path parameters and the router's state).
 ///
 /// ```
 /// use smolweb::{Request, Router};
@@ -40,9 +93,7 @@ pub(crate) struct ParamValue {
 /// ```
 #[derive(Debug)]
 pub struct Request {
-    /// Boxed: a request is handed down through several futures, and moving a pointer is
-    /// cheaper than moving 400 bytes at every step (measured: more than the allocation).
-    inner: Box<http_types::Request>,
+    inner: Inner,
     params: Vec<(Arc<str>, ParamValue)>,
     /// The route ended in a `*wildcard` (the last entry of `params`).
     wildcard: bool,
@@ -64,7 +115,7 @@ impl Request {
     /// ```
     pub fn from_http(inner: http_types::Request) -> Self {
         Request {
-            inner: Box::new(inner),
+            inner: Inner::Http(Box::new(inner)),
             params: Vec::new(),
             wildcard: false,
             state: None,
@@ -73,11 +124,7 @@ impl Request {
         }
     }
 
-    pub(crate) fn new(
-        inner: Box<http_types::Request>,
-        peer: Option<SocketAddr>,
-        body_limit: usize,
-    ) -> Self {
+    pub(crate) fn new(inner: Inner, peer: Option<SocketAddr>, body_limit: usize) -> Self {
         Request {
             inner,
             params: Vec::new(),
@@ -95,17 +142,23 @@ impl Request {
 
     /// The full URL (scheme `http`, host from the `Host` header or the absolute-form target).
     pub fn url(&self) -> &Url {
-        self.inner.url()
+        self.inner.http().url()
     }
 
-    /// The path, still percent-encoded, e.g. `/users/42`.
+    /// The path, still percent-encoded, e.g. `/users/42` (what `url().path()` gives).
     pub fn path(&self) -> &str {
-        self.inner.url().path()
+        match &self.inner {
+            Inner::Raw(raw) => raw.path(),
+            Inner::Http(http) => http.url().path(),
+        }
     }
 
-    /// The query string without `?`, if any.
+    /// The query string without `?`, if any (what `url().query()` gives).
     pub fn query(&self) -> Option<&str> {
-        self.inner.url().query()
+        match &self.inner {
+            Inner::Raw(raw) => raw.query(),
+            Inner::Http(http) => http.url().query(),
+        }
     }
 
     /// Parses the query string into `T` (with `serde_qs`; a missing query parses as empty).
@@ -122,6 +175,7 @@ impl Request {
     /// ```
     pub fn query_as<T: DeserializeOwned>(&self) -> Result<T> {
         self.inner
+            .http()
             .query()
             .map_err(|e| Error::new(StatusCode::BadRequest, format!("invalid query string: {e}")))
     }
@@ -133,12 +187,15 @@ impl Request {
 
     /// The first value of a header, e.g. `req.header("content-type")`.
     pub fn header(&self, name: impl Into<HeaderName>) -> Option<&str> {
-        self.inner.header(name).map(|values| values.as_str())
+        match &self.inner {
+            Inner::Raw(raw) => raw.header(name.into().as_str()),
+            Inner::Http(http) => http.header(name).map(|values| values.as_str()),
+        }
     }
 
     /// All header fields.
     pub fn headers(&self) -> &Headers {
-        (*self.inner).as_ref()
+        self.inner.http().as_ref()
     }
 
     /// A path parameter by name, percent-decoded: `:id` in `/users/:id`, or `*rest` in
@@ -201,25 +258,29 @@ impl Request {
 
     /// A value middleware stored with [`insert_ext`](Self::insert_ext).
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.ext().get()
+        match &self.inner {
+            // Nothing was ever inserted: that makes it an `Http`.
+            Inner::Raw(_) => None,
+            Inner::Http(http) => http.ext().get(),
+        }
     }
 
     /// Stores a value on the request for later middleware and handlers, by type.
     pub fn insert_ext<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.inner.ext_mut().insert(value)
+        self.inner.http_mut().ext_mut().insert(value)
     }
 
     /// Takes the body as a stream, leaving an empty one. Not limited by
     /// [`Config::max_body_bytes`](crate::Config::max_body_bytes).
     pub fn take_body(&mut self) -> Body {
-        self.inner.take_body()
+        self.inner.http_mut().take_body()
     }
 
     /// Reads the whole body, up to [`Config::max_body_bytes`](crate::Config::max_body_bytes)
     /// (`413` beyond). A malformed or cut-off body is a `400`, a stalled one a `408`.
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>> {
         let limit = self.body_limit;
-        let body = self.inner.take_body();
+        let body = self.take_body();
         if body.len().is_some_and(|len| len > limit) {
             return Err(too_large());
         }
@@ -260,17 +321,17 @@ impl Request {
 
     /// The underlying `http_types::Request`.
     pub fn as_http(&self) -> &http_types::Request {
-        &self.inner
+        self.inner.http()
     }
 
     /// The underlying `http_types::Request`, mutably.
     pub fn as_http_mut(&mut self) -> &mut http_types::Request {
-        &mut self.inner
+        self.inner.http_mut()
     }
 
     /// Unwraps into the `http_types::Request`.
     pub fn into_http(self) -> http_types::Request {
-        *self.inner
+        *self.inner.into_http()
     }
 }
 

@@ -1052,3 +1052,70 @@ fn large_response_survives_a_large_ignored_body() {
 fn large_response_survives_a_body_sent_despite_expect_continue() {
     assert_whole_big_response(&big_response_after_ignored_body("Expect: 100-continue\r\n"));
 }
+
+/// Everything a handler can read of a request, read twice: through the accessors that answer
+/// from the head as received (`path`, `query`, `header`) and through the `http_types::Request`
+/// (parsed `Url`, `Headers`), which smolweb builds only when asked. Returns `same` or the
+/// first difference; on `same`, the path, query and header as the client sent them.
+async fn accessors(req: Request) -> String {
+    let direct = (
+        req.path().to_string(),
+        req.query().map(str::to_string),
+        req.header("x-dup").map(str::to_string),
+        req.header("X-Other").map(str::to_string),
+    );
+    let built = (
+        req.url().path().to_string(),
+        req.url().query().map(str::to_string),
+        req.headers().get("x-dup").map(|v| v.as_str().to_string()),
+        req.as_http()
+            .header("x-other")
+            .map(|v| v.as_str().to_string()),
+    );
+    let host = req.url().host_str().unwrap_or("?").to_string();
+    match direct == built {
+        true => format!("same {host} {direct:?}"),
+        false => format!("differ: direct {direct:?}, built {built:?}"),
+    }
+}
+
+#[test]
+fn request_read_from_the_head_agrees_with_the_built_url_and_headers() {
+    let addr = spawn(Router::new().get("/*rest", accessors));
+    let fields = "X-Dup: 1\r\nx-dup: 2\r\nX-Other:  padded \t\r\n";
+    // (target, the path and query a handler sees)
+    let cases = [
+        ("/a/b?x=1&y=%20", r#"("/a/b", Some("x=1&y=%20")"#),
+        ("/a/./b/../c", r#"("/a/c", None"#),
+        ("/a/%2e%2E/b", r#"("/b", None"#),
+        ("/q?it's", r#"("/q", Some("it%27s")"#),
+        ("/x?", r#"("/x", Some("")"#),
+        ("/%7e/caf%C3%A9/{}", r#"("/%7e/caf%C3%A9/%7B%7D", None"#),
+    ];
+    for (target, expected) in cases {
+        for extra_fields in [0, 20] {
+            // More than 16 fields: the request is built at once instead of kept as received.
+            let extra: String = (0..extra_fields)
+                .map(|i| format!("X-F{i}: {i}\r\n"))
+                .collect();
+            let mut conn = Conn::connect(addr);
+            conn.write(&request("GET", target, &format!("{fields}{extra}"), b""));
+            let res = conn.read_response();
+            assert_eq!(res.status, 200, "{target}");
+            let text = res.text();
+            assert!(text.starts_with("same x "), "{target}: {text}");
+            assert!(text.contains(expected), "{target}: {text}");
+            assert!(
+                text.ends_with(r#"Some("1"), Some("padded"))"#),
+                "{target}: {text}"
+            );
+        }
+    }
+    // HTTP/1.0 without Host: the URL's host is `localhost`, read either way.
+    let res = send_raw(addr, b"GET /v1?a=b HTTP/1.0\r\n\r\n");
+    let text = String::from_utf8_lossy(&res).to_string();
+    assert!(
+        text.ends_with(r#"same localhost ("/v1", Some("a=b"), None, None)"#),
+        "{text}"
+    );
+}

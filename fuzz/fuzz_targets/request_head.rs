@@ -1,7 +1,8 @@
 //! Arbitrary bytes as the whole input of one connection, served by a real `Service` over the
 //! in-memory transport. The client half-closes after writing and reads to the end.
-//! Property: no panic (the connection task included), and whatever comes back starts with
-//! `HTTP/1.1 `.
+//! Properties: no panic (the connection task included); whatever comes back starts with
+//! `HTTP/1.1 `; and a handler reads the same path, query and header values whether they come
+//! from the head as received or from the `http_types::Request` built from it.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -23,7 +24,8 @@ fn service() -> &'static Service {
                 "/",
                 |mut req: Request| async move { req.body_string().await },
             )
-            .post("/ignore", |_| async { "ignored" });
+            .post("/ignore", |_| async { "ignored" })
+            .get("/*rest", |req: Request| async move { agree(&req) });
         // Short limits keep each input cheap; short timeouts bound any stall.
         let config = Config {
             header_timeout: Duration::from_secs(2),
@@ -35,6 +37,24 @@ fn service() -> &'static Service {
         };
         Service::with_config(router, config)
     })
+}
+
+/// Aborts (a handler's panic would be caught and answered with `500`) if the accessors that
+/// read the head as received disagree with the built `http_types::Request`.
+fn agree(req: &Request) -> &'static str {
+    let host = req.header("host").map(str::to_string);
+    let direct = (req.path(), req.query(), host.as_deref());
+    let http = req.as_http();
+    let built = (
+        http.url().path(),
+        http.url().query(),
+        http.header("host").map(|v| v.as_str()),
+    );
+    if direct != built {
+        eprintln!("direct {direct:?} != built {built:?}");
+        std::process::abort();
+    }
+    "agreed"
 }
 
 fuzz_target!(|data: &[u8]| {

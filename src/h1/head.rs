@@ -8,6 +8,9 @@
 use http_types::headers::{self, HeaderName};
 use http_types::{Method, StatusCode, Url, Version};
 
+use super::raw::RawHead;
+use crate::request::Inner;
+
 /// Hard upper bound on header fields, whatever the configuration says (the parser's table
 /// lives on the stack).
 pub(crate) const HARD_MAX_HEADERS: usize = 256;
@@ -25,7 +28,7 @@ pub(crate) enum Framing {
 
 /// A parsed request head.
 pub(crate) struct Head {
-    pub request: Box<http_types::Request>,
+    pub request: Inner,
     pub framing: Framing,
     pub keep_alive: bool,
     pub expect_continue: bool,
@@ -149,29 +152,44 @@ pub(crate) fn parse(
         }
     };
 
-    let asterisk = method == Method::Options && target == "*";
-    let url = build_url(if asterisk { "/" } else { target }, fields.host, urls)?;
-    let mut request = new_request(method, url);
-    request.set_version(Some(version));
-    for (i, h) in req.headers.iter().enumerate() {
-        // http-types keeps only ASCII values (and would panic on others given as text).
-        // Given as text, a value is copied once; a `HeaderValue` would be copied twice.
-        let value = std::str::from_utf8(h.value)
-            .ok()
-            .filter(|v| v.is_ascii())
-            .ok_or(bad("header value is not ASCII"))?;
-        let name = header_name(h.name)?;
-        // `append` looks the name up before inserting; a name seen for the first time (the
-        // usual case, found by comparing with the few names before it) is inserted directly.
-        let repeated = req.headers[..i]
-            .iter()
-            .any(|earlier| earlier.name.eq_ignore_ascii_case(h.name));
-        if repeated {
-            request.append_header(name, value);
-        } else {
-            request.insert_header(name, value);
+    for h in req.headers.iter() {
+        // http-types keeps only ASCII (and would panic on other values given as text).
+        if !h.value.is_ascii() {
+            return Err(bad("header value is not ASCII"));
+        }
+        if !h.name.is_ascii() {
+            return Err(bad("invalid header name"));
         }
     }
+
+    let asterisk = method == Method::Options && target == "*";
+    let raw = match framing {
+        Framing::None if !asterisk => RawHead::new(
+            &buf[..len],
+            method,
+            version,
+            target,
+            fields.host,
+            req.headers,
+        ),
+        _ => None,
+    };
+    let request = match raw {
+        Some(raw) => {
+            // What building the URL would check about the host, checked now.
+            origin_base(fields.host, urls)?;
+            Inner::Raw(raw)
+        }
+        None => {
+            let url = build_url(if asterisk { "/" } else { target }, fields.host, urls)?;
+            let fields = req.headers.iter().map(|h| {
+                // Checked above to be ASCII.
+                let value = std::str::from_utf8(h.value).unwrap_or_default();
+                (h.name, value)
+            });
+            Inner::Http(http_request(method, version, url, fields))
+        }
+    };
     Ok(Some(Head {
         request,
         framing,
@@ -182,13 +200,19 @@ pub(crate) fn parse(
     }))
 }
 
-/// A request for `method` and `url`: what `Request::new` gives, cheaper.
+/// The `http_types::Request` for a head whose fields were validated: what `Request::new`
+/// and `append_header` for each field give, cheaper.
 ///
 /// `http_types::Request::new` allocates a channel for trailers (cache-line aligned, so a slow
 /// `posix_memalign`) per request; smolweb does not support request trailers. A clone of a
 /// template request has no channel and no headers, and allocates only its URL, which is
 /// replaced at once.
-fn new_request(method: Method, url: Url) -> Box<http_types::Request> {
+pub(crate) fn http_request<'a>(
+    method: Method,
+    version: Version,
+    url: Url,
+    fields: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Box<http_types::Request> {
     static TEMPLATE: std::sync::OnceLock<http_types::Request> = std::sync::OnceLock::new();
     let mut request = Box::new(
         TEMPLATE
@@ -200,6 +224,25 @@ fn new_request(method: Method, url: Url) -> Box<http_types::Request> {
     );
     request.set_method(method);
     *request.url_mut() = url;
+    request.set_version(Some(version));
+    for (i, (name, value)) in fields.clone().enumerate() {
+        // Validated as ASCII, so this does not fail.
+        let Ok(header) = header_name(name) else {
+            continue;
+        };
+        // `append` looks the name up before inserting; a name seen for the first time (the
+        // usual case, found by comparing with the few names before it) is inserted directly.
+        // Given as text, a value is copied once; a `HeaderValue` would be copied twice.
+        let repeated = fields
+            .clone()
+            .take(i)
+            .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name));
+        if repeated {
+            request.append_header(header, value);
+        } else {
+            request.insert_header(header, value);
+        }
+    }
     request
 }
 
@@ -389,6 +432,19 @@ impl UrlCache {
     }
 }
 
+/// The base URL for an origin-form target: `http://` and the `Host` field's value (or
+/// `localhost` without one), which must be a valid host.
+fn origin_base<'u>(host: Option<&[u8]>, urls: &'u mut UrlCache) -> Result<&'u Url, HeadError> {
+    let host = match host {
+        Some(h) if !h.is_empty() => h,
+        _ => b"localhost".as_slice(),
+    };
+    if !valid_host(host) {
+        return Err(bad("invalid Host header"));
+    }
+    urls.base(host)
+}
+
 fn build_url(target: &str, host: Option<&[u8]>, urls: &mut UrlCache) -> Result<Url, HeadError> {
     // A backslash is not a URI character, and the URL parser would silently turn it into `/`;
     // a fragment is never sent. Refuse both rather than guess.
@@ -396,14 +452,7 @@ fn build_url(target: &str, host: Option<&[u8]>, urls: &mut UrlCache) -> Result<U
         return Err(bad("invalid request target"));
     }
     if target.starts_with('/') {
-        let host = match host {
-            Some(h) if !h.is_empty() => h,
-            _ => b"localhost".as_slice(),
-        };
-        if !valid_host(host) {
-            return Err(bad("invalid Host header"));
-        }
-        let base = urls.base(host)?;
+        let base = origin_base(host, urls)?;
         let url = if target.starts_with("//") {
             // Relative to a base, `//x` would name host `x`; as a path it must stay a path.
             let mut full = base.clone();

@@ -6,6 +6,7 @@
 mod chunked;
 mod date;
 pub(crate) mod head;
+pub(crate) mod raw;
 pub(crate) mod response;
 
 pub use chunked::{ChunkError, ChunkedDecoder, MAX_CHUNK_EXT, MAX_CHUNK_SIZE_LINE, MAX_TRAILERS};

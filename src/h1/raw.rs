@@ -1,0 +1,324 @@
+//! [`RawHead`]: a request head kept as it arrived, with an `http_types::Request` built from it
+//! only when somebody asks for one.
+//!
+//! Most handlers read the method, the path and perhaps a header or two. Building an
+//! `http_types::Request` for them (a parsed `Url`, a hash map holding a copy of every header
+//! field) was about a third of the server's instructions for a small request and eight of its
+//! allocations. A head that qualifies is instead copied once, as text, with the offsets of its
+//! pieces; [`Request`](crate::Request) answers `method`, `path`, `query`, `version` and
+//! `header` from it directly, and builds the `http_types::Request` on the first call that
+//! hands one out (`url`, `headers`, `as_http`, or anything that changes the request).
+//!
+//! A head qualifies when its request has no body, its target is in origin form and is kept
+//! byte for byte by the URL parser ([`verbatim_target`]), it has at most [`INLINE_FIELDS`]
+//! header fields and it is ASCII. Any other head is built eagerly, as before. Both ways
+//! validate the same things at parse time: a head refused one way is refused the other.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use http_types::{Method, Url, Version};
+
+/// At most this many header fields are kept as offsets; a head with more is built eagerly.
+pub(crate) const INLINE_FIELDS: usize = 16;
+
+/// Where a header field's name and value are in [`RawHead::text`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Field {
+    name: (u16, u16),
+    value: (u16, u16),
+}
+
+/// A request head as received (see the [module docs](self)).
+pub(crate) struct RawHead {
+    /// The head's bytes, from the request line to the blank line.
+    text: String,
+    method: Method,
+    version: Version,
+    /// The path part of the target; the query (without `?`) follows it when `query` is set.
+    path: (u16, u16),
+    query: Option<(u16, u16)>,
+    /// The `Host` field's value, trimmed; `None` without one (HTTP/1.0).
+    host: Option<(u16, u16)>,
+    fields: [Field; INLINE_FIELDS],
+    count: u8,
+    /// Built on first use.
+    http: OnceLock<Box<http_types::Request>>,
+}
+
+impl RawHead {
+    /// Keeps `head` (the head's bytes) if it qualifies; `target`, `host` and the `fields` must
+    /// be slices of `head` (as httparse gives them) and already validated.
+    pub(crate) fn new(
+        head: &[u8],
+        method: Method,
+        version: Version,
+        target: &str,
+        host: Option<&[u8]>,
+        fields: &[httparse::Header<'_>],
+    ) -> Option<Box<RawHead>> {
+        if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) {
+            return None;
+        }
+        let path_len = verbatim_target(target)?;
+        let text = std::str::from_utf8(head).ok().filter(|t| t.is_ascii())?;
+        let at = |part: &[u8]| span(head, part);
+        let target_at = at(target.as_bytes())?;
+        let path = (target_at.0, target_at.0 + path_len as u16);
+        let query = (path.1 < target_at.1).then(|| (path.1 + 1, target_at.1));
+        let host = match host {
+            Some(h) => Some(at(h)?),
+            None => None,
+        };
+        let mut kept = [Field::default(); INLINE_FIELDS];
+        for (slot, field) in kept.iter_mut().zip(fields) {
+            *slot = Field {
+                name: at(field.name.as_bytes())?,
+                value: at(field.value)?,
+            };
+        }
+        Some(Box::new(RawHead {
+            text: text.to_owned(),
+            method,
+            version,
+            path,
+            query,
+            host,
+            fields: kept,
+            count: fields.len() as u8,
+            http: OnceLock::new(),
+        }))
+    }
+
+    fn slice(&self, (start, end): (u16, u16)) -> &str {
+        &self.text[usize::from(start)..usize::from(end)]
+    }
+
+    pub(crate) fn method(&self) -> Method {
+        self.method
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The path, exactly what `url().path()` gives.
+    pub(crate) fn path(&self) -> &str {
+        self.slice(self.path)
+    }
+
+    /// The query, exactly what `url().query()` gives.
+    pub(crate) fn query(&self) -> Option<&str> {
+        self.query.map(|q| self.slice(q))
+    }
+
+    /// The first value of the field named `name` (lowercase), as `Headers` would give it.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.fields()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    }
+
+    fn fields(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.fields[..usize::from(self.count)]
+            .iter()
+            .map(|f| (self.slice(f.name), self.slice(f.value)))
+    }
+
+    /// The `http_types::Request` for this head, built on first use.
+    pub(crate) fn http(&self) -> &http_types::Request {
+        self.http.get_or_init(|| self.build())
+    }
+
+    /// The `http_types::Request` for this head, taken out (built now if it was not yet).
+    pub(crate) fn take_http(&mut self) -> Box<http_types::Request> {
+        match self.http.take() {
+            Some(http) => http,
+            None => self.build(),
+        }
+    }
+
+    fn build(&self) -> Box<http_types::Request> {
+        let host = self.host.map(|h| self.slice(h)).filter(|h| !h.is_empty());
+        let target = match self.query {
+            Some((_, end)) => self.slice((self.path.0, end)),
+            None => self.path(),
+        };
+        let url = format!("http://{}{target}", host.unwrap_or("localhost"));
+        // The host was checked by parsing it into the connection's base URL and the target
+        // is verbatim, so this parses; the fallback is only there to never panic.
+        let url = Url::parse(&url).unwrap_or_else(|_| {
+            debug_assert!(false, "a checked URL failed to parse: {url}");
+            Url::parse("http://localhost/").expect("a valid URL")
+        });
+        super::head::http_request(self.method, self.version, url, self.fields())
+    }
+}
+
+impl fmt::Debug for RawHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawHead")
+            .field("method", &self.method)
+            .field("path", &self.path())
+            .field("query", &self.query())
+            .field("version", &self.version)
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Where `part` (a slice of `whole`) is in `whole`, as offsets.
+fn span(whole: &[u8], part: &[u8]) -> Option<(u16, u16)> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let range: Range<usize> = start..start + part.len();
+    (range.end <= whole.len()).then_some(())?;
+    Some((
+        u16::try_from(range.start).ok()?,
+        u16::try_from(range.end).ok()?,
+    ))
+}
+
+/// `Some(length of the path)` if the URL parser keeps the origin-form `target` byte for byte,
+/// so its path and query can be read from the target itself.
+///
+/// Deliberately narrower than what the parser keeps: only bytes it never encodes
+/// (unreserved, sub-delimiters, `:@/`, and `'` outside the query), `%` only before two hex
+/// digits and never as an encoded dot, no `.` or `..` segment, no `//` at the start.
+pub(crate) fn verbatim_target(target: &str) -> Option<usize> {
+    let bytes = target.as_bytes();
+    if bytes.first() != Some(&b'/') || bytes.get(1) == Some(&b'/') {
+        return None;
+    }
+    let path_len = bytes.iter().position(|&b| b == b'?').unwrap_or(bytes.len());
+    let (path, query) = bytes.split_at(path_len);
+    let path_ok = path.iter().all(|&b| keeps(b) || b == b'\'');
+    let query_ok = query.iter().skip(1).all(|&b| keeps(b) || b == b'?');
+    if !path_ok || !query_ok {
+        return None;
+    }
+    for (i, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'%') {
+        match bytes.get(i + 1..i + 3) {
+            Some([b'2', b'e' | b'E']) => return None,
+            Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => {}
+            _ => return None,
+        }
+    }
+    if path
+        .split(|&b| b == b'/')
+        .any(|segment| segment == b"." || segment == b"..")
+    {
+        return None;
+    }
+    Some(path_len)
+}
+
+/// Bytes the URL parser keeps as they are in both the path and the query of an `http` URL.
+fn keeps(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'/'
+                | b'%'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim the whole module rests on: whatever `verbatim_target` accepts, the URL parser
+    /// gives back unchanged as path and query.
+    fn check(target: &str) {
+        let Some(path_len) = verbatim_target(target) else {
+            return;
+        };
+        let url = Url::parse(&format!("http://example.com{target}")).expect("parses");
+        assert_eq!(url.path(), &target[..path_len], "path of {target:?}");
+        assert_eq!(
+            url.query(),
+            target.get(path_len + 1..),
+            "query of {target:?}"
+        );
+        let base = Url::parse("http://example.com/").unwrap();
+        let joined = Url::options().base_url(Some(&base)).parse(target).unwrap();
+        assert_eq!(joined, url, "{target:?} relative to a base");
+    }
+
+    const ALPHABET: &[u8] = b"/.%2eE?a'\"#{`\\ ;@:~+";
+
+    #[test]
+    fn every_short_target_over_a_tricky_alphabet() {
+        // All targets of up to 5 bytes starting with `/`: 21^4 + ... ≈ 204,000 checks.
+        let mut target = Vec::with_capacity(5);
+        fn walk(target: &mut Vec<u8>, left: usize) {
+            check(std::str::from_utf8(target).unwrap());
+            if left == 0 {
+                return;
+            }
+            for &b in ALPHABET {
+                target.push(b);
+                walk(target, left - 1);
+                target.pop();
+            }
+        }
+        target.push(b'/');
+        walk(&mut target, 4);
+    }
+
+    #[test]
+    fn longer_pseudo_random_targets() {
+        // A fixed-seed linear congruential generator: the same 20,000 targets on every run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = 1 + next() % 24;
+            let mut target = String::from("/");
+            for _ in 0..len {
+                target.push(char::from(ALPHABET[next() % ALPHABET.len()]));
+            }
+            check(&target);
+        }
+    }
+
+    #[test]
+    fn common_targets_are_verbatim_and_odd_ones_are_not() {
+        for ok in [
+            "/",
+            "/a/b",
+            "/users/42?x=1&y=%20",
+            "/a?b?c",
+            "/it's",
+            "/a/.b/...",
+            "/%41",
+        ] {
+            assert!(verbatim_target(ok).is_some(), "{ok}");
+        }
+        for not in [
+            "//x", "/a/../b", "/a/.", "/%2e/", "/%2E", "/%zz", "/%4", "/a b", "/?it's", "/a\\b",
+            "/#f", "x", "", "*",
+        ] {
+            assert!(verbatim_target(not).is_none(), "{not}");
+        }
+    }
+}
