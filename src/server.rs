@@ -1,5 +1,6 @@
 //! [`Server`]: bind, accept, and run connections on smol executor threads.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -313,6 +314,22 @@ fn sigpipe_block() -> impl Sized {
 /// latency more even under load (the executor's own `run` looks every 200 tasks).
 const TASKS_BETWEEN_IO_POLLS: usize = 64;
 
+thread_local! {
+    /// Tasks run so far by [`drive`] on this thread.
+    static TASKS_RUN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many tasks the server's executor has run on this thread. Two readings a task takes
+/// differ by more than one when other tasks ran in between: the thread is busy serving other
+/// connections. (Always zero on threads the server does not drive.)
+pub(crate) fn tasks_run() -> u64 {
+    TASKS_RUN.with(Cell::get)
+}
+
+fn count_task() {
+    TASKS_RUN.with(|n| n.set(n.get().wrapping_add(1)));
+}
+
 /// Runs `future` on this thread, and `ex`'s tasks while it is pending (as `ex.run(future)`),
 /// looking at the reactor every [`TASKS_BETWEEN_IO_POLLS`] tasks.
 async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
@@ -321,10 +338,12 @@ async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
             let mut ran = 0;
             while ran < TASKS_BETWEEN_IO_POLLS && ex.try_tick() {
                 ran += 1;
+                count_task();
             }
             if ran == 0 {
                 // Nothing to run: sleep until a task is woken (the reactor runs meanwhile).
                 ex.tick().await;
+                count_task();
             } else {
                 // Let `block_on` poll the reactor without blocking, then go on.
                 futures_lite::future::yield_now().await;

@@ -15,19 +15,36 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 use std::sync::atomic::Ordering;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::task::{Context, Poll};
 
 use async_io::Async;
 use rustix::net::{RecvFlags, SendFlags};
 
-use crate::Transport;
+use crate::{Transport, server};
 
 /// A TCP connection as a [`Transport`]: reads with `recv`, writes with `send(MSG_NOSIGNAL)`.
 #[derive(Debug)]
 pub struct TcpTransport {
     stream: Async<TcpStream>,
     peer: Option<SocketAddr>,
+    /// [`server::tasks_run`] at the last `recv`, and how many times in a row a `recv` found
+    /// nothing and yielded (see [`MISS_YIELDS`]). Atomics only to be `Sync`: one task uses them.
+    last_recv: AtomicU64,
+    misses: AtomicU8,
 }
+
+/// A `recv` that finds nothing while other connections are being served yields to them up to
+/// this many times, trying again after each, before waiting on the reactor.
+///
+/// Under load a keep-alive client's next request usually arrives while the other connections
+/// have their turn; waiting on the reactor instead costs an `epoll_ctl` and puts the
+/// connection at the back of the queue once more when the request does arrive, and the
+/// latency of those requests made the 99th percentile (measured at 64 connections: 960 µs
+/// waiting at once, 694 µs yielding up to 4 times, same throughput). A server with nothing
+/// else to run waits at once.
+const MISS_YIELDS: u8 = 4;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
@@ -47,7 +64,12 @@ impl TcpTransport {
             target_os = "dragonfly"
         ))]
         rustix::net::sockopt::set_socket_nosigpipe(&stream, true)?;
-        Ok(TcpTransport { stream, peer })
+        Ok(TcpTransport {
+            stream,
+            peer,
+            last_recv: AtomicU64::new(0),
+            misses: AtomicU8::new(0),
+        })
     }
 
     /// `send(2)` with `flags` (which always hold `MSG_NOSIGNAL` where it exists), waiting
@@ -153,11 +175,23 @@ impl Transport for TcpTransport {
         // Reading never raises SIGPIPE. Between keep-alive requests the connection yields to
         // the other tasks before reading (see `conn.rs`), so under load this `recv` usually
         // finds the next request and no wait on the reactor (with its `epoll_ctl`) is needed.
+        let now = server::tasks_run();
+        let others_ran = now.wrapping_sub(self.last_recv.swap(now, Relaxed)) > 1;
         loop {
             match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
-                Ok((n, _)) => return Poll::Ready(Ok(n)),
+                Ok((n, _)) => {
+                    self.misses.store(0, Relaxed);
+                    return Poll::Ready(Ok(n));
+                }
                 Err(rustix::io::Errno::INTR) => continue,
-                Err(rustix::io::Errno::AGAIN) => {}
+                Err(rustix::io::Errno::AGAIN) => {
+                    let misses = self.misses.load(Relaxed);
+                    if others_ran && misses < MISS_YIELDS {
+                        self.misses.store(misses + 1, Relaxed);
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
             std::task::ready!(self.stream.poll_readable(cx))?;
