@@ -322,6 +322,9 @@ to_ms() {
     else print "" }'
 }
 
+# cpu_ticks PID: "user system" clock ticks the process has used (empty if it is gone).
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat" 2>/dev/null || true; }
+
 sample() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMPLES"; }
 
 # wrk_run NAME KIND PATH CONNS METRIC RUN [BYTES]: one warm-up and one measured wrk run.
@@ -345,14 +348,25 @@ wrk_run() {
   local cpus=$CLIENT_CPU
   # Thread rows: wrk may run on any CPU, like the server.
   [[ $name == smolweb_t* || $name == smolweb_pc* ]] && cpus=0-$((ncpu - 1))
+  local before after
+  before=$(cpu_ticks "$pid")
   taskset -c "$cpus" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
+  after=$(cpu_ticks "$pid")
   if ! kill -0 "$pid" 2>/dev/null; then
     warn "$name died during $metric run $run"
   fi
   stop_server "$pid"
-  local rps p99 errs non2xx
+  local rps p99 avg errs non2xx
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p99=$(awk '/Latency Distribution/ {d=1} d && $1 == "99%" {print $2; exit}' "$out")
+  avg=$(awk '$1 == "Latency" {print $2; exit}' "$out")
+  if [[ -n $before && -n $after ]]; then
+    # Share of the server's CPU time spent in the kernel during the run (user, system ticks).
+    sample "$metric.kernel" "$name" "$run" "$(awk -v b="$before" -v a="$after" 'BEGIN {
+      split(b, x, " "); split(a, y, " "); u = y[1] - x[1]; k = y[2] - x[2]
+      if (u + k > 0) printf "%.1f", 100 * k / (u + k) }')"
+  fi
+  if [[ -n $avg ]]; then sample "$metric.avg" "$name" "$run" "$(to_ms "$avg")"; fi
   errs=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' "$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
   if [[ -n $errs ]]; then warn "$name $metric run $run: socket errors: $errs"; fi
@@ -558,6 +572,8 @@ row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT]
 }
 row "plaintext req/s, $CONNS_LOW conns" plain_low.rps 0
 row "plaintext p99 ms, $CONNS_LOW conns" plain_low.p99 2
+row "mean latency ms, $CONNS_LOW conns" plain_low.avg 3
+row "server time in kernel %, $CONNS_LOW c." plain_low.kernel 1
 row "plaintext req/s, $CONNS_HIGH conns" plain_high.rps 0
 row "plaintext p99 ms, $CONNS_HIGH conns" plain_high.p99 2
 row "4 KiB file req/s" file4k.rps 0
