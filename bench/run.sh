@@ -573,7 +573,7 @@ row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT]
 row "plaintext req/s, $CONNS_LOW conns" plain_low.rps 0
 row "plaintext p99 ms, $CONNS_LOW conns" plain_low.p99 2
 row "mean latency ms, $CONNS_LOW conns" plain_low.avg 3
-row "server time in kernel %, $CONNS_LOW c." plain_low.kernel 1
+row "server CPU % in kernel, $CONNS_LOW conns" plain_low.kernel 1
 row "plaintext req/s, $CONNS_HIGH conns" plain_high.rps 0
 row "plaintext p99 ms, $CONNS_HIGH conns" plain_high.p99 2
 row "4 KiB file req/s" file4k.rps 0

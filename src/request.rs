@@ -77,8 +77,15 @@ impl Inner {
     }
 }
 
-/// An HTTP request: the request head and body (as an `http_types::Request`, built only when
-/// asked for) plus what routing found (path parameters and the router's state).
+/// An HTTP request: the request head and body plus what routing found (path parameters and
+/// the router's state).
+///
+/// [`method`](Self::method), [`path`](Self::path), [`query`](Self::query),
+/// [`version`](Self::version), [`header`](Self::header) and [`param`](Self::param) read the
+/// head as it arrived. The `http_types::Request` behind [`url`](Self::url),
+/// [`headers`](Self::headers) and [`as_http`](Self::as_http) is built on the first call that
+/// needs it (for a request without a body; one with a body has it from the start), and gives
+/// the same values.
 ///
 /// ```
 /// use smolweb::{Request, Router};

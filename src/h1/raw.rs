@@ -20,8 +20,9 @@ use std::sync::OnceLock;
 
 use http_types::{Method, Url, Version};
 
-/// At most this many header fields are kept as offsets; a head with more is built eagerly.
-pub(crate) const INLINE_FIELDS: usize = 16;
+/// At most this many header fields are kept as offsets (browsers send about 10 to 20); a head
+/// with more is built eagerly.
+pub(crate) const INLINE_FIELDS: usize = 32;
 
 /// Where a header field's name and value are in [`RawHead::text`].
 #[derive(Debug, Clone, Copy, Default)]
