@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn every_short_target_over_a_tricky_alphabet() {
-        // All targets of up to 5 bytes starting with `/`: 21^4 + ... ≈ 204,000 checks.
+        // All targets of up to 5 bytes starting with `/`: 20^4 + 20^3 + ... ≈ 168,000 checks.
         let mut target = Vec::with_capacity(5);
         fn walk(target: &mut Vec<u8>, left: usize) {
             check(std::str::from_utf8(target).unwrap());
