@@ -15,7 +15,6 @@
 //! validate the same things at parse time: a head refused one way is refused the other.
 
 use std::fmt;
-use std::ops::Range;
 use std::sync::OnceLock;
 
 use http_types::{Method, Url, Version};
@@ -172,12 +171,10 @@ impl fmt::Debug for RawHead {
 /// Where `part` (a slice of `whole`) is in `whole`, as offsets.
 fn span(whole: &[u8], part: &[u8]) -> Option<(u16, u16)> {
     let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-    let range: Range<usize> = start..start + part.len();
-    (range.end <= whole.len()).then_some(())?;
-    Some((
-        u16::try_from(range.start).ok()?,
-        u16::try_from(range.end).ok()?,
-    ))
+    let end = start
+        .checked_add(part.len())
+        .filter(|&end| end <= whole.len())?;
+    Some((u16::try_from(start).ok()?, u16::try_from(end).ok()?))
 }
 
 /// `Some(length of the path)` if the URL parser keeps the origin-form `target` byte for byte,
