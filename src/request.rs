@@ -29,8 +29,8 @@ pub(crate) struct ParamValue {
 #[derive(Debug)]
 pub(crate) enum Inner {
     /// A head without a body, kept as received; the `http_types::Request` is built on first
-    /// use (see [`RawHead`]).
-    Raw(Box<RawHead>),
+    /// use (see [`RawHead`]). Not boxed: it is small (its bytes are behind one pointer).
+    Raw(RawHead),
     /// Boxed: a request is handed down through several futures, and moving a pointer is
     /// cheaper than moving 400 bytes at every step (measured: more than the allocation).
     Http(Box<http_types::Request>),

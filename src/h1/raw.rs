@@ -23,17 +23,18 @@ use http_types::{Method, Url, Version};
 /// with more is built eagerly.
 pub(crate) const INLINE_FIELDS: usize = 32;
 
-/// Where a header field's name and value are in [`RawHead::text`].
-#[derive(Debug, Clone, Copy, Default)]
-struct Field {
-    name: (u16, u16),
-    value: (u16, u16),
-}
+/// Bytes per header field in the table after the head's text: the start and end of its name
+/// and of its value, each a little-endian `u16`.
+const FIELD_BYTES: usize = 8;
 
 /// A request head as received (see the [module docs](self)).
 pub(crate) struct RawHead {
-    /// The head's bytes, from the request line to the blank line.
-    text: String,
+    /// The head's bytes (ASCII, from the request line to the blank line), then a table of
+    /// where each header field's name and value are in them ([`FIELD_BYTES`] per field): one
+    /// allocation holds the whole head.
+    bytes: Box<[u8]>,
+    /// Where the text ends and the field table begins.
+    text_len: u16,
     method: Method,
     version: Version,
     /// The path part of the target; the query (without `?`) follows it when `query` is set.
@@ -41,8 +42,6 @@ pub(crate) struct RawHead {
     query: Option<(u16, u16)>,
     /// The `Host` field's value, trimmed; `None` without one (HTTP/1.0).
     host: Option<(u16, u16)>,
-    fields: [Field; INLINE_FIELDS],
-    count: u8,
     /// Built on first use.
     http: OnceLock<Box<http_types::Request>>,
 }
@@ -57,12 +56,12 @@ impl RawHead {
         target: &str,
         host: Option<&[u8]>,
         fields: &[httparse::Header<'_>],
-    ) -> Option<Box<RawHead>> {
-        if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) {
+    ) -> Option<RawHead> {
+        if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) || !head.is_ascii()
+        {
             return None;
         }
         let path_len = verbatim_target(target)?;
-        let text = std::str::from_utf8(head).ok().filter(|t| t.is_ascii())?;
         let at = |part: &[u8]| span(head, part);
         let target_at = at(target.as_bytes())?;
         let path = (target_at.0, target_at.0 + path_len as u16);
@@ -71,28 +70,30 @@ impl RawHead {
             Some(h) => Some(at(h)?),
             None => None,
         };
-        let mut kept = [Field::default(); INLINE_FIELDS];
-        for (slot, field) in kept.iter_mut().zip(fields) {
-            *slot = Field {
-                name: at(field.name.as_bytes())?,
-                value: at(field.value)?,
-            };
+        let mut bytes = Vec::with_capacity(head.len() + FIELD_BYTES * fields.len());
+        bytes.extend_from_slice(head);
+        for field in fields {
+            let (name, value) = (at(field.name.as_bytes())?, at(field.value)?);
+            for offset in [name.0, name.1, value.0, value.1] {
+                bytes.extend_from_slice(&offset.to_le_bytes());
+            }
         }
-        Some(Box::new(RawHead {
-            text: text.to_owned(),
+        Some(RawHead {
+            bytes: bytes.into_boxed_slice(),
+            text_len: head.len() as u16,
             method,
             version,
             path,
             query,
             host,
-            fields: kept,
-            count: fields.len() as u8,
             http: OnceLock::new(),
-        }))
+        })
     }
 
     fn slice(&self, (start, end): (u16, u16)) -> &str {
-        &self.text[usize::from(start)..usize::from(end)]
+        let text = &self.bytes[..usize::from(self.text_len)];
+        // The text was checked to be ASCII, so every part of it is UTF-8.
+        std::str::from_utf8(&text[usize::from(start)..usize::from(end)]).unwrap_or_default()
     }
 
     pub(crate) fn method(&self) -> Method {
@@ -121,9 +122,11 @@ impl RawHead {
     }
 
     fn fields(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
-        self.fields[..usize::from(self.count)]
-            .iter()
-            .map(|f| (self.slice(f.name), self.slice(f.value)))
+        let table = &self.bytes[usize::from(self.text_len)..];
+        table.chunks_exact(FIELD_BYTES).map(|field| {
+            let at = |i: usize| u16::from_le_bytes([field[i], field[i + 1]]);
+            (self.slice((at(0), at(2))), self.slice((at(4), at(6))))
+        })
     }
 
     /// The `http_types::Request` for this head, built on first use.
