@@ -19,11 +19,15 @@
 //! Middleware sees a file response with an empty `Body` (`res.len() == Some(0)`); the
 //! `content-length` sent is the file's.
 
+use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use http_types::headers::{
+    ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderName, LAST_MODIFIED,
+};
 use http_types::{Method, StatusCode};
 
 use crate::handler::{BoxFuture, Handler};
@@ -192,10 +196,14 @@ impl FileResponse {
 
     /// The strong validator: file length and modification time (RFC 9110 §8.8.3).
     fn etag(&self) -> String {
+        use std::fmt::Write;
         let (secs, nanos) = self
             .modified_since_epoch()
             .map_or((0, 0), |d| (d.as_secs(), d.subsec_nanos()));
-        format!("\"{:x}-{secs:x}.{nanos:x}\"", self.len)
+        // Room for the longest (three 16-digit numbers), so it is written without growing.
+        let mut etag = String::with_capacity(52);
+        let _ = write!(etag, "\"{:x}-{secs:x}.{nanos:x}\"", self.len);
+        etag
     }
 
     fn modified_since_epoch(&self) -> Option<Duration> {
@@ -203,13 +211,13 @@ impl FileResponse {
     }
 
     fn base_response(&self, status: StatusCode, etag: &str) -> Response {
-        let mut res = crate::response::new_response(status);
-        res.insert_header("accept-ranges", "bytes");
-        res.insert_header("etag", etag);
+        let mut res = file_template().clone();
+        res.set_status(status);
+        res.insert_header(ETAG, etag);
         if let Some(modified) = self.modified_since_epoch() {
             let date = crate::h1::format_date(modified.as_secs());
             res.insert_header(
-                "last-modified",
+                LAST_MODIFIED,
                 std::str::from_utf8(&date).unwrap_or_default(),
             );
         }
@@ -217,7 +225,7 @@ impl FileResponse {
     }
 
     fn with_body(self, mut res: Response, offset: u64, len: u64) -> Response {
-        res.insert_header("content-type", self.mime);
+        res.insert_header(CONTENT_TYPE, self.mime);
         res.ext_mut().insert(FileBody {
             file: self.file,
             offset,
@@ -244,12 +252,12 @@ impl FileResponse {
         match range.map(|r| parse_range(r, self.len)) {
             Some(Some(ByteRange::Satisfiable(start, end))) => {
                 let mut res = self.base_response(StatusCode::PartialContent, &etag);
-                res.insert_header("content-range", format!("bytes {start}-{end}/{}", self.len));
+                res.insert_header(CONTENT_RANGE, format!("bytes {start}-{end}/{}", self.len));
                 self.with_body(res, start, end - start + 1)
             }
             Some(Some(ByteRange::Unsatisfiable)) => {
                 let mut res = self.base_response(StatusCode::RequestedRangeNotSatisfiable, &etag);
-                res.insert_header("content-range", format!("bytes */{}", self.len));
+                res.insert_header(CONTENT_RANGE, format!("bytes */{}", self.len));
                 res
             }
             // No Range, a malformed one, or several: the whole file.
@@ -306,39 +314,65 @@ impl IntoResponse for FileResponse {
 
 /// The media type for a file name's extension (case-insensitive); `application/octet-stream`
 /// when unknown. Text types say `charset=utf-8`.
+/// What every file response starts from: `accept-ranges: bytes`, and room in the header map
+/// for the headers a file response adds, so that adding them does not grow it. (Names are
+/// given as http-types' constants: a name given as text is copied to lowercase each time.)
+fn file_template() -> &'static Response {
+    static TEMPLATE: std::sync::OnceLock<Response> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let mut res = crate::response::new_response(StatusCode::Ok);
+        let added: [HeaderName; 4] = [ETAG, LAST_MODIFIED, CONTENT_TYPE, CONTENT_RANGE];
+        // A map keeps its capacity when entries are removed, and a clone copies it.
+        for name in &added {
+            res.insert_header(name, "");
+        }
+        for name in &added {
+            res.remove_header(name);
+        }
+        res.insert_header(ACCEPT_RANGES, "bytes");
+        res
+    })
+}
+
 fn content_type(path: &Path) -> &'static str {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let ext = ext.to_ascii_lowercase();
-    match ext.as_str() {
-        "html" | "htm" => "text/html;charset=utf-8",
-        "css" => "text/css;charset=utf-8",
-        "js" | "mjs" => "text/javascript;charset=utf-8",
-        "json" | "map" => "application/json",
-        "txt" | "text" => "text/plain;charset=utf-8",
-        "md" => "text/markdown;charset=utf-8",
-        "csv" => "text/csv;charset=utf-8",
-        "xml" => "application/xml",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
-        "wasm" => "application/wasm",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        "gz" => "application/gzip",
-        "tar" => "application/x-tar",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "mp3" => "audio/mpeg",
-        "ogg" => "audio/ogg",
-        "wav" => "audio/wav",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
+    // Lowercased on the stack: every extension below is at most 5 bytes.
+    let mut lower = [0u8; 5];
+    let Some(lower) = lower.get_mut(..ext.len()) else {
+        return "application/octet-stream";
+    };
+    lower.copy_from_slice(ext.as_bytes());
+    lower.make_ascii_lowercase();
+    match &*lower {
+        b"html" | b"htm" => "text/html;charset=utf-8",
+        b"css" => "text/css;charset=utf-8",
+        b"js" | b"mjs" => "text/javascript;charset=utf-8",
+        b"json" | b"map" => "application/json",
+        b"txt" | b"text" => "text/plain;charset=utf-8",
+        b"md" => "text/markdown;charset=utf-8",
+        b"csv" => "text/csv;charset=utf-8",
+        b"xml" => "application/xml",
+        b"svg" => "image/svg+xml",
+        b"png" => "image/png",
+        b"jpg" | b"jpeg" => "image/jpeg",
+        b"gif" => "image/gif",
+        b"webp" => "image/webp",
+        b"avif" => "image/avif",
+        b"ico" => "image/x-icon",
+        b"wasm" => "application/wasm",
+        b"pdf" => "application/pdf",
+        b"zip" => "application/zip",
+        b"gz" => "application/gzip",
+        b"tar" => "application/x-tar",
+        b"woff" => "font/woff",
+        b"woff2" => "font/woff2",
+        b"ttf" => "font/ttf",
+        b"otf" => "font/otf",
+        b"mp3" => "audio/mpeg",
+        b"ogg" => "audio/ogg",
+        b"wav" => "audio/wav",
+        b"mp4" => "video/mp4",
+        b"webm" => "video/webm",
         _ => "application/octet-stream",
     }
 }
@@ -481,24 +515,44 @@ impl ServeDir {
         self
     }
 
-    /// The relative path a request names, or the status refusing it.
-    fn relative_path(raw: &str) -> Result<PathBuf, StatusCode> {
+    /// The relative path a request names, or the status refusing it. Borrowed from `raw` when
+    /// it is one as it stands: no escapes and no empty segments.
+    fn relative_path(raw: &str) -> Result<Cow<'_, Path>, StatusCode> {
+        let mut as_sent = true;
+        for segment in raw.split('/') {
+            as_sent &= !segment.is_empty() && matches!(Self::segment(segment)?, Cow::Borrowed(_));
+        }
+        if as_sent {
+            return Ok(Cow::Borrowed(Path::new(raw)));
+        }
         let mut rel = PathBuf::new();
         for segment in raw.split('/').filter(|s| !s.is_empty()) {
-            let decoded = crate::percent::decode(segment).ok_or(StatusCode::BadRequest)?;
-            let text = std::str::from_utf8(&decoded).map_err(|_| StatusCode::BadRequest)?;
-            let bad = text == "."
-                || text == ".."
-                || text.bytes().any(|b| matches!(b, b'/' | b'\\' | 0))
-                || (text.len() >= 2
-                    && text.as_bytes()[1] == b':'
-                    && text.as_bytes()[0].is_ascii_alphabetic());
-            if bad {
-                return Err(StatusCode::BadRequest);
-            }
-            rel.push(text);
+            rel.push(&*Self::segment(segment)?);
         }
-        Ok(rel)
+        Ok(Cow::Owned(rel))
+    }
+
+    /// One segment of a request's path, decoded; `400` for one that could step out of the
+    /// root or name something else than a file in it.
+    fn segment(segment: &str) -> Result<Cow<'_, str>, StatusCode> {
+        let text = match crate::percent::decode(segment).ok_or(StatusCode::BadRequest)? {
+            Cow::Borrowed(bytes) => {
+                Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| StatusCode::BadRequest)?)
+            }
+            Cow::Owned(bytes) => {
+                Cow::Owned(String::from_utf8(bytes).map_err(|_| StatusCode::BadRequest)?)
+            }
+        };
+        let bad = text == "."
+            || text == ".."
+            || text.bytes().any(|b| matches!(b, b'/' | b'\\' | 0))
+            || (text.len() >= 2
+                && text.as_bytes()[1] == b':'
+                && text.as_bytes()[0].is_ascii_alphabetic());
+        if bad {
+            return Err(StatusCode::BadRequest);
+        }
+        Ok(text)
     }
 
     fn serve(&self, req: &Request) -> Response {
@@ -626,6 +680,16 @@ mod tests {
     }
 
     #[test]
+    fn content_types_by_extension_in_any_case() {
+        let of = |name: &str| content_type(Path::new(name));
+        assert_eq!(of("a/font.WOFF2"), "font/woff2");
+        assert_eq!(of("x.Html"), "text/html;charset=utf-8");
+        assert_eq!(of("notes.backup"), "application/octet-stream");
+        assert_eq!(of("x."), "application/octet-stream");
+        assert_eq!(of("Makefile"), "application/octet-stream");
+    }
+
+    #[test]
     fn parses_what_it_formats() {
         for secs in [0, 784_111_777, 951_782_400, 1_764_000_000] {
             let text = crate::h1::format_date(secs);
@@ -645,13 +709,16 @@ mod tests {
         ] {
             assert!(ServeDir::relative_path(bad).is_err(), "accepted {bad}");
         }
-        assert_eq!(
-            ServeDir::relative_path("a//b/c.txt"),
-            Ok(PathBuf::from("a/b/c.txt"))
-        );
-        assert_eq!(
-            ServeDir::relative_path("with%20space"),
-            Ok(PathBuf::from("with space"))
-        );
+        let rel = |raw| ServeDir::relative_path(raw).map(Cow::into_owned);
+        assert_eq!(rel("a//b/c.txt"), Ok(PathBuf::from("a/b/c.txt")));
+        assert_eq!(rel("with%20space"), Ok(PathBuf::from("with space")));
+        assert_eq!(rel("a/b%20c/d"), Ok(PathBuf::from("a/b c/d")));
+        assert_eq!(rel("/a/b/"), Ok(PathBuf::from("a/b")));
+        assert_eq!(rel(""), Ok(PathBuf::new()));
+        // As sent: borrowed, not copied.
+        assert!(matches!(
+            ServeDir::relative_path("a/b.txt"),
+            Ok(Cow::Borrowed(_))
+        ));
     }
 }

@@ -93,7 +93,7 @@ pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next};
 pub use logger::log_requests;
-pub use request::Request;
+pub use request::{AsHeaderName, Request};
 pub use response::{IntoResponse, Json};
 pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};

@@ -1,8 +1,14 @@
 //! Percent-decoding (RFC 3986 §2.1), done once, strictly.
 
-/// Decodes `%XX` escapes. `None` if an escape is malformed (`%`, `%4`, `%zz`).
-pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
+use std::borrow::Cow;
+
+/// Decodes `%XX` escapes. `None` if an escape is malformed (`%`, `%4`, `%zz`). Text without
+/// `%` is returned as it is, not copied.
+pub(crate) fn decode(s: &str) -> Option<Cow<'_, [u8]>> {
     let bytes = s.as_bytes();
+    if !bytes.contains(&b'%') {
+        return Some(Cow::Borrowed(bytes));
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -17,12 +23,12 @@ pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 /// Decodes to UTF-8 text; `None` if malformed or not UTF-8.
 pub(crate) fn decode_utf8(s: &str) -> Option<String> {
-    String::from_utf8(decode(s)?).ok()
+    String::from_utf8(decode(s)?.into_owned()).ok()
 }
 
 #[cfg(test)]
@@ -33,6 +39,7 @@ mod tests {
     fn decodes_once_and_strictly() {
         assert_eq!(decode_utf8("a%20b%2Fc"), Some("a b/c".into()));
         assert_eq!(decode_utf8("%252e"), Some("%2e".into()));
+        assert_eq!(decode("plain"), Some(Cow::Borrowed(&b"plain"[..])));
         assert_eq!(decode("%"), None);
         assert_eq!(decode("%4"), None);
         assert_eq!(decode("%zz"), None);

@@ -192,11 +192,20 @@ impl Request {
         self.inner.version()
     }
 
-    /// The first value of a header, e.g. `req.header("content-type")`.
-    pub fn header(&self, name: impl Into<HeaderName>) -> Option<&str> {
+    /// The first value of a header, e.g. `req.header("content-type")`. The name is matched
+    /// without regard to case, and may also be one of http-types' constants
+    /// ([`http::headers::CONTENT_TYPE`](crate::http::headers::CONTENT_TYPE), ...). Looking a
+    /// header up allocates nothing.
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
+        let name = name.as_header_name();
         match &self.inner {
-            Inner::Raw(raw) => raw.header(name.into().as_str()),
-            Inner::Http(http) => http.header(name).map(|values| values.as_str()),
+            Inner::Raw(raw) => raw.header(name),
+            // A linear look at a few fields: `Headers::get` would need a `HeaderName`, whose
+            // conversion from text allocates a lowercase copy (and panics if it is not ASCII).
+            Inner::Http(http) => http
+                .iter()
+                .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+                .map(|(_, values)| values.as_str()),
         }
     }
 
@@ -339,6 +348,57 @@ impl Request {
     /// Unwraps into the `http_types::Request`.
     pub fn into_http(self) -> http_types::Request {
         *self.inner.into_http()
+    }
+}
+
+/// A header name to look up with [`Request::header`]: text in any case (`"user-agent"`,
+/// `"User-Agent"`), or an http-types [`HeaderName`] such as
+/// [`headers::USER_AGENT`](crate::http::headers::USER_AGENT).
+///
+/// ```
+/// use smolweb::http::{headers::USER_AGENT, Method, Url};
+/// use smolweb::Request;
+///
+/// let mut http = smolweb::http::Request::new(Method::Get, Url::parse("http://x/")?);
+/// http.insert_header("user-agent", "curl");
+/// let req = Request::from_http(http);
+/// assert_eq!(req.header("User-Agent"), Some("curl"));
+/// assert_eq!(req.header(USER_AGENT), Some("curl"));
+/// assert_eq!(req.header("naïve"), None); // not a header name: nothing, and no panic
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait AsHeaderName {
+    /// The name as text.
+    fn as_header_name(&self) -> &str;
+}
+
+impl AsHeaderName for &str {
+    fn as_header_name(&self) -> &str {
+        self
+    }
+}
+
+impl AsHeaderName for String {
+    fn as_header_name(&self) -> &str {
+        self
+    }
+}
+
+impl AsHeaderName for &String {
+    fn as_header_name(&self) -> &str {
+        self
+    }
+}
+
+impl AsHeaderName for HeaderName {
+    fn as_header_name(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsHeaderName for &HeaderName {
+    fn as_header_name(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -78,7 +78,10 @@ fn file(dir: &std::path::Path, name: &str) -> Response<Body> {
         _ => return text(StatusCode::NOT_FOUND, "not found\n"),
     };
     let len = meta.len();
-    let mut res = Response::new(Either::Right(StreamBody::new(FileChunks { file: f, left: len })));
+    let mut res = Response::new(Either::Right(StreamBody::new(FileChunks {
+        file: f,
+        left: len,
+    })));
     let headers = res.headers_mut();
     headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     headers.insert(

@@ -57,8 +57,7 @@ impl RawHead {
         host: Option<&[u8]>,
         fields: &[httparse::Header<'_>],
     ) -> Option<RawHead> {
-        if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) || !head.is_ascii()
-        {
+        if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) || !head.is_ascii() {
             return None;
         }
         let path_len = verbatim_target(target)?;

@@ -163,6 +163,8 @@ fn main() -> std::io::Result<()> {
         smol_bytes - base_bytes,
         hyper_bytes - base_bytes
     );
-    println!("baseline (client + raw server) allocs/request={base:.2} bytes/request={base_bytes:.0} n={n} warmup={WARMUP}");
+    println!(
+        "baseline (client + raw server) allocs/request={base:.2} bytes/request={base_bytes:.0} n={n} warmup={WARMUP}"
+    );
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! `alloc-sites [N] [smolweb|hyper]`: where the heap allocations of a keep-alive `GET /` come
-//! from, per request.
+//! `alloc-sites [N] [smolweb|hyper] [hello|file]`: where the heap allocations of a keep-alive
+//! request come from, per request: `GET /` ("Hello, World!") or, with `file`, a 4 KiB file
+//! (smolweb's `ServeDir`, hyper's `/files/` route; the file is written to a temporary
+//! directory).
 //!
 //! The same setup as `alloc-count` (server in-process on one executor thread, a blocking
 //! keep-alive client on the main thread, a warm-up first), but while the N measured requests
@@ -107,28 +109,45 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2_000);
     let which = args.next().unwrap_or_else(|| "smolweb".into());
-    let addr = match which.as_str() {
+    let file = match args.next().as_deref() {
+        None | Some("hello") => false,
+        Some("file") => true,
+        Some(other) => return Err(std::io::Error::other(format!("unknown route {other}"))),
+    };
+    let dir = std::env::temp_dir().join(format!("alloc-sites-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("4k.bin"), [b'x'; 4096])?;
+    let (addr, path) = match which.as_str() {
         "smolweb" => {
             let server = smolweb::Server::bind("127.0.0.1:0")?.threads(1);
             let addr = server.local_addr();
-            std::thread::spawn(move || server.run(smolweb_bench::smolweb_hello_router()));
-            addr
+            let router = if file {
+                let files = smolweb::ServeDir::new(&dir);
+                smolweb::Router::new().get("/files/*path", files)
+            } else {
+                smolweb_bench::smolweb_hello_router()
+            };
+            std::thread::spawn(move || server.run(router));
+            (addr, if file { "/files/4k.bin" } else { "/" })
         }
         "hyper" => {
             let (tx, rx) = mpsc::channel();
             let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            let served = dir.clone();
             std::thread::spawn(move || {
-                smolweb_bench::hyper_app::run_current_thread(any, None, move |a| {
+                smolweb_bench::hyper_app::run_current_thread(any, Some(served), move |a| {
                     let _ = tx.send(a);
                 })
             });
-            rx.recv_timeout(Duration::from_secs(10))
-                .map_err(|_| std::io::Error::other("hyper server did not start"))?
+            let addr = rx
+                .recv_timeout(Duration::from_secs(10))
+                .map_err(|_| std::io::Error::other("hyper server did not start"))?;
+            (addr, if file { "/files/4k.bin" } else { "/" })
         }
         other => return Err(std::io::Error::other(format!("unknown server {other}"))),
     };
     QUIET.with(|q| q.set(true));
-    let mut client = Client::connect(addr, "/")?;
+    let mut client = Client::connect(addr, path)?;
     for _ in 0..1_000 {
         client.get()?;
     }
@@ -139,6 +158,7 @@ fn main() -> std::io::Result<()> {
     }
     TRACE.store(false, Ordering::SeqCst);
     let traces = std::mem::take(&mut *SITES.lock().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
     let total = traces.len();
     let mut by_site: HashMap<String, usize> = HashMap::new();
     for bt in &traces {
@@ -147,7 +167,7 @@ fn main() -> std::io::Result<()> {
     let mut rows: Vec<_> = by_site.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     println!(
-        "{which}: {:.2} allocations per request ({total} in {n} requests)",
+        "{which} GET {path}: {:.2} allocations per request ({total} in {n} requests)",
         total as f64 / n as f64
     );
     for (site, count) in rows {

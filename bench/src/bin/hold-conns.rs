@@ -24,7 +24,9 @@ fn main() -> std::io::Result<()> {
             .get()
             .map_err(|e| std::io::Error::other(format!("connection {i}: {e}")))?;
         if status != 200 {
-            return Err(std::io::Error::other(format!("connection {i}: status {status}")));
+            return Err(std::io::Error::other(format!(
+                "connection {i}: status {status}"
+            )));
         }
         held.push(client);
     }
