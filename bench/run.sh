@@ -507,8 +507,9 @@ alloc_run() {
     for s in smolweb hyper; do
       sample "$metric" "$s" "$run" "$(sed -n "s/^allocs\/request .*$s=\([0-9.]*\).*/\1/p" "$out")"
       sample "$metric.bytes" "$s" "$run" "$(sed -n "s/^bytes\/request .*$s=\([0-9.]*\).*/\1/p" "$out")"
+      sample "$metric.file" "$s" "$run" "$(sed -n "s/^file allocs\/request .*$s=\([0-9.]*\).*/\1/p" "$out")"
     done
-    log "  CPUs $cpus: $(head -1 "$out"); $(tail -1 "$out")"
+    log "  CPUs $cpus: $(grep 'allocs/request' "$out" | tr '\n' ';') $(tail -1 "$out")"
   else
     warn "alloc-count failed: $(cat "$out")"
   fi
@@ -590,6 +591,8 @@ row "RSS per keep-alive conn bytes" rss.perconn 0
 row "allocs/request" allocs 1 "smolweb hyper"
 row "bytes allocated/request" allocs.bytes 0 "smolweb hyper"
 row "allocs/request, all on 1 CPU" allocs1 1 "smolweb hyper"
+row "allocs/request, 4 KiB file" allocs.file 1 "smolweb hyper"
+row "allocs/request, 4 KiB file, 1 CPU" allocs1.file 1 "smolweb hyper"
 if [[ $HAVE_VALGRIND == 1 ]]; then
   row "instructions/request (callgrind)" instr 0 "smolweb hyper"
 fi

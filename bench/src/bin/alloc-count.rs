@@ -1,4 +1,5 @@
-//! `alloc-count [N]`: heap allocations per keep-alive `GET /` for smolweb and for hyper.
+//! `alloc-count [N]`: heap allocations per keep-alive request for smolweb and for hyper:
+//! `GET /` ("Hello, World!") and `GET /files/4k.bin` (a 4 KiB file).
 //!
 //! # Method
 //!
@@ -7,9 +8,10 @@
 //! and grows a block, so it is counted like an allocation; `dealloc` is not counted).
 //! The counter is process-wide, so it sees the server's threads and the client alike.
 //!
-//! Each server runs in-process on its own thread with one executor thread (smolweb's hello
-//! router with `Server::bind("127.0.0.1:0")?.threads(1)`; hyper's hello on a tokio
-//! current-thread runtime). The main thread is the client: one loopback keep-alive
+//! Each server runs in-process on its own thread with one executor thread (smolweb's router,
+//! the hello route and a `ServeDir` at `/files/`, with `Server::bind("127.0.0.1:0")?.threads(1)`;
+//! hyper's peer on a tokio current-thread runtime), serving a temporary directory holding the
+//! 4 KiB file. The main thread is the client: one loopback keep-alive
 //! connection, a blocking std `TcpStream`, requests written and responses read fully by
 //! `content-length` (see `smolweb_bench::client`). After a warm-up of 1,000 requests the
 //! counter is read, N requests are made, and it is read again.
@@ -28,7 +30,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use smolweb_bench::client::Client;
@@ -64,16 +65,17 @@ static GLOBAL: Counting = Counting;
 
 const WARMUP: u64 = 1_000;
 
-/// Allocations and bytes per request of `n` requests to `addr`, after the warm-up.
-fn measure(addr: SocketAddr, n: u64) -> std::io::Result<(f64, f64)> {
-    let mut client = Client::connect(addr, "/")?;
+/// Allocations and bytes per request of `n` requests for `path` to `addr` (a body of `len`
+/// bytes expected), after the warm-up.
+fn measure(addr: SocketAddr, path: &str, len: u64, n: u64) -> std::io::Result<(f64, f64)> {
+    let mut client = Client::connect(addr, path)?;
     for _ in 0..WARMUP {
-        check(client.get()?)?;
+        check(client.get()?, len)?;
     }
     let (a0, b0) = (ALLOCS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
     for _ in 0..n {
         // `check` allocates only on failure, which ends the run anyway.
-        check(client.get()?)?;
+        check(client.get()?, len)?;
     }
     let (a1, b1) = (ALLOCS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
     drop(client);
@@ -81,8 +83,8 @@ fn measure(addr: SocketAddr, n: u64) -> std::io::Result<(f64, f64)> {
     Ok(((a1 - a0) as f64 / n as f64, (b1 - b0) as f64 / n as f64))
 }
 
-fn check((status, len): (u16, u64)) -> std::io::Result<()> {
-    if status != 200 || len != 13 {
+fn check((status, len): (u16, u64), want: u64) -> std::io::Result<()> {
+    if status != 200 || len != want {
         return Err(std::io::Error::other(format!(
             "unexpected response: status {status}, {len} bytes"
         )));
@@ -125,44 +127,30 @@ fn raw_server() -> std::io::Result<SocketAddr> {
     Ok(addr)
 }
 
-fn smolweb_server() -> std::io::Result<SocketAddr> {
-    let server = smolweb::Server::bind("127.0.0.1:0")?.threads(1);
-    let addr = server.local_addr();
-    std::thread::spawn(move || server.run(smolweb_bench::smolweb_hello_router()));
-    Ok(addr)
-}
-
-fn hyper_server() -> std::io::Result<SocketAddr> {
-    let (tx, rx) = mpsc::channel();
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    std::thread::spawn(move || {
-        smolweb_bench::hyper_app::run_current_thread(any, None, move |a| {
-            let _ = tx.send(a);
-        })
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .map_err(|_| std::io::Error::other("hyper server did not start"))
-}
-
 fn main() -> std::io::Result<()> {
     let n: u64 = std::env::args()
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000)
         .max(1);
-    let (base, base_bytes) = measure(raw_server()?, n)?;
-    let (smol, smol_bytes) = measure(smolweb_server()?, n)?;
-    let (hyper, hyper_bytes) = measure(hyper_server()?, n)?;
-    println!(
-        "allocs/request smolweb={:.1} hyper={:.1}",
-        smol - base,
-        hyper - base
-    );
-    println!(
-        "bytes/request smolweb={:.0} hyper={:.0}",
-        smol_bytes - base_bytes,
-        hyper_bytes - base_bytes
-    );
+    let (base, base_bytes) = measure(raw_server()?, "/", 13, n)?;
+    let files = smolweb_bench::TempFiles::new()?;
+    let smolweb = smolweb_bench::spawn_smolweb(Some(files.path()))?;
+    let hyper = smolweb_bench::spawn_hyper(Some(files.path()))?;
+    for (label, path, len) in [("", "/", 13), ("file ", smolweb_bench::FILE_4K, 4096)] {
+        let (smol, smol_bytes) = measure(smolweb, path, len, n)?;
+        let (hyp, hyp_bytes) = measure(hyper, path, len, n)?;
+        println!(
+            "{label}allocs/request smolweb={:.1} hyper={:.1}",
+            smol - base,
+            hyp - base
+        );
+        println!(
+            "{label}bytes/request smolweb={:.0} hyper={:.0}",
+            smol_bytes - base_bytes,
+            hyp_bytes - base_bytes
+        );
+    }
     println!(
         "baseline (client + raw server) allocs/request={base:.2} bytes/request={base_bytes:.0} n={n} warmup={WARMUP}"
     );

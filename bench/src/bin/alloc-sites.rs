@@ -1,6 +1,6 @@
 //! `alloc-sites [N] [smolweb|hyper] [hello|file]`: where the heap allocations of a keep-alive
 //! request come from, per request: `GET /` ("Hello, World!") or, with `file`, a 4 KiB file
-//! (smolweb's `ServeDir`, hyper's `/files/` route; the file is written to a temporary
+//! (`/files/4k.bin`: smolweb's `ServeDir`, hyper's file route; written to a temporary
 //! directory).
 //!
 //! The same setup as `alloc-count` (server in-process on one executor thread, a blocking
@@ -16,11 +16,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use smolweb_bench::client::Client;
 
@@ -114,36 +111,12 @@ fn main() -> std::io::Result<()> {
         Some("file") => true,
         Some(other) => return Err(std::io::Error::other(format!("unknown route {other}"))),
     };
-    let dir = std::env::temp_dir().join(format!("alloc-sites-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("4k.bin"), [b'x'; 4096])?;
-    let (addr, path) = match which.as_str() {
-        "smolweb" => {
-            let server = smolweb::Server::bind("127.0.0.1:0")?.threads(1);
-            let addr = server.local_addr();
-            let router = if file {
-                let files = smolweb::ServeDir::new(&dir);
-                smolweb::Router::new().get("/files/*path", files)
-            } else {
-                smolweb_bench::smolweb_hello_router()
-            };
-            std::thread::spawn(move || server.run(router));
-            (addr, if file { "/files/4k.bin" } else { "/" })
-        }
-        "hyper" => {
-            let (tx, rx) = mpsc::channel();
-            let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-            let served = dir.clone();
-            std::thread::spawn(move || {
-                smolweb_bench::hyper_app::run_current_thread(any, Some(served), move |a| {
-                    let _ = tx.send(a);
-                })
-            });
-            let addr = rx
-                .recv_timeout(Duration::from_secs(10))
-                .map_err(|_| std::io::Error::other("hyper server did not start"))?;
-            (addr, if file { "/files/4k.bin" } else { "/" })
-        }
+    let files = smolweb_bench::TempFiles::new()?;
+    let served = file.then(|| files.path());
+    let path = if file { smolweb_bench::FILE_4K } else { "/" };
+    let addr = match which.as_str() {
+        "smolweb" => smolweb_bench::spawn_smolweb(served)?,
+        "hyper" => smolweb_bench::spawn_hyper(served)?,
         other => return Err(std::io::Error::other(format!("unknown server {other}"))),
     };
     QUIET.with(|q| q.set(true));
@@ -158,7 +131,6 @@ fn main() -> std::io::Result<()> {
     }
     TRACE.store(false, Ordering::SeqCst);
     let traces = std::mem::take(&mut *SITES.lock().unwrap());
-    let _ = std::fs::remove_dir_all(&dir);
     let total = traces.len();
     let mut by_site: HashMap<String, usize> = HashMap::new();
     for bt in &traces {
