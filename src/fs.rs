@@ -312,8 +312,6 @@ impl IntoResponse for FileResponse {
     }
 }
 
-/// The media type for a file name's extension (case-insensitive); `application/octet-stream`
-/// when unknown. Text types say `charset=utf-8`.
 /// What every file response starts from: `accept-ranges: bytes`, and room in the header map
 /// for the headers a file response adds, so that adding them does not grow it. (Names are
 /// given as http-types' constants: a name given as text is copied to lowercase each time.)
@@ -334,6 +332,8 @@ fn file_template() -> &'static Response {
     })
 }
 
+/// The media type for a file name's extension (case-insensitive); `application/octet-stream`
+/// when unknown. Text types say `charset=utf-8`.
 fn content_type(path: &Path) -> &'static str {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     // Lowercased on the stack: every extension below is at most 5 bytes.
