@@ -18,7 +18,7 @@ use crate::h1::head::{Framing, Head, HeadError};
 use crate::h1::response::{self as encode, CHUNK_HEADER_LEN, LAST_CHUNK};
 use crate::inbound::{self, BodyReader, BodyState, Continue, HeadEvent, Shared};
 use crate::transport::{Deadline, send_all};
-use crate::{Config, Request, Service, Transport};
+use crate::{Config, FutureSlot, Request, Service, Transport};
 
 /// A response body with a known length is copied into the write buffer and sent in pieces of
 /// at most this much.
@@ -41,6 +41,8 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
     // Made once per connection: waiting on it registers one listener, not one per request.
     let mut stop = std::pin::pin!(service.shutdown_started());
     let mut deadline = Deadline::new();
+    // Handlers' futures, in room allocated once per connection (per handler type).
+    let mut slot = FutureSlot::new();
     loop {
         if service.is_shutting_down() && shared.lock().is_empty() {
             break;
@@ -74,7 +76,7 @@ pub(crate) async fn serve<T: Transport>(service: &Service, transport: T) {
                 break;
             }
         };
-        match exchange(service, &shared, &mut out, head, peer).await {
+        match exchange(service, &shared, &mut out, &mut slot, head, peer).await {
             Ok(Next::KeepAlive) => {}
             Ok(Next::Close) => break,
             Ok(Next::LingerAndClose) => {
@@ -113,6 +115,7 @@ async fn exchange<T: Transport>(
     service: &Service,
     shared: &Arc<Shared<T>>,
     out: &mut Vec<u8>,
+    slot: &mut FutureSlot,
     head: Head,
     peer: Option<std::net::SocketAddr>,
 ) -> io::Result<Next> {
@@ -168,7 +171,7 @@ async fn exchange<T: Transport>(
         crate::response::new_response(http_types::StatusCode::Ok)
     } else {
         service
-            .respond(Request::new(request, peer, config.max_body_bytes))
+            .respond_in(Request::new(request, peer, config.max_body_bytes), slot)
             .await
     };
 

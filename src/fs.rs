@@ -30,7 +30,7 @@ use http_types::headers::{
 };
 use http_types::{Method, StatusCode};
 
-use crate::handler::{BoxFuture, Handler};
+use crate::handler::{BoxFuture, FutureSlot, Handler};
 use crate::router::status_response;
 use crate::transport::send_all;
 use crate::{IntoResponse, Request, Response, Transport};
@@ -652,6 +652,10 @@ impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
         let res = self.serve(&req);
         Box::pin(std::future::ready(res))
+    }
+
+    fn call_in(&self, req: Request, slot: &mut FutureSlot) {
+        slot.put_ready(self.serve(&req));
     }
 }
 

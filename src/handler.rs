@@ -23,9 +23,11 @@
 //! # let _ = app;
 //! ```
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::{IntoResponse, Request, Response};
 
@@ -40,6 +42,17 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request.
     fn call(&self, req: Request) -> BoxFuture<Response>;
+
+    /// Answers one request with a future put in `slot` (see [`FutureSlot`]), which the
+    /// caller then awaits.
+    ///
+    /// A connection keeps one slot for all its requests, so a handler that overrides this
+    /// method and puts the same type of future every time allocates nothing for it after the
+    /// first request. Handlers made from functions and closures do. **Default:** puts the
+    /// future [`call`](Self::call) returns, boxed as before.
+    fn call_in(&self, req: Request, slot: &mut FutureSlot) {
+        slot.put(self.call(req));
+    }
 }
 
 impl<F, Fut, R> Handler for F
@@ -49,8 +62,157 @@ where
     R: IntoResponse,
 {
     fn call(&self, req: Request) -> BoxFuture<Response> {
-        let fut = self(req);
-        Box::pin(async move { fut.await.into_response() })
+        Box::pin(into_response(self(req)))
+    }
+
+    fn call_in(&self, req: Request, slot: &mut FutureSlot) {
+        slot.put(into_response(self(req)));
+    }
+}
+
+/// `fut`, answering with a [`Response`].
+async fn into_response<Fut>(fut: Fut) -> Response
+where
+    Fut: Future<Output: IntoResponse>,
+{
+    fut.await.into_response()
+}
+
+/// Room for a handler's future that is used again for the next request.
+///
+/// [`Handler::call_in`] puts a future in the slot; awaiting the slot (it is a future itself)
+/// runs it to its response and leaves the slot empty, with its allocation kept. The next
+/// [`put`](Self::put) of a future of the same type moves it into that room; a future of
+/// another type replaces the room. A response known at once (an error, say) goes in with
+/// [`put_ready`](Self::put_ready), without any room.
+///
+/// ```
+/// use smolweb::{BoxFuture, FutureSlot, Handler, IntoResponse, Request, Response};
+///
+/// /// Answers with a fixed text, without boxing a future per request.
+/// struct Fixed(&'static str);
+///
+/// impl Handler for Fixed {
+///     fn call(&self, _req: Request) -> BoxFuture<Response> {
+///         Box::pin(std::future::ready(self.0.into_response()))
+///     }
+///
+///     fn call_in(&self, _req: Request, slot: &mut FutureSlot) {
+///         slot.put_ready(self.0.into_response());
+///     }
+/// }
+///
+/// let mut slot = FutureSlot::new();
+/// let req = Request::from_http(smolweb::http::Request::new(
+///     smolweb::Method::Get,
+///     smolweb::Url::parse("http://localhost/")?,
+/// ));
+/// Fixed("hi").call_in(req, &mut slot);
+/// let res = smol::block_on(&mut slot);
+/// assert_eq!(res.len(), Some(2));
+/// # Ok::<(), smolweb::http::url::ParseError>(())
+/// ```
+#[derive(Default)]
+pub struct FutureSlot {
+    ready: Option<Response>,
+    room: Option<Pin<Box<dyn Room>>>,
+}
+
+impl FutureSlot {
+    /// An empty slot; it allocates on its first [`put`](Self::put).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Puts `fut` in the slot, in the room the last future left if it was of the same type.
+    /// A future still in the slot is dropped.
+    pub fn put<F: Future<Output = Response> + Send + 'static>(&mut self, fut: F) {
+        self.ready = None;
+        let mut fresh = Some(fut);
+        if let Some(room) = &mut self.room {
+            if room.as_mut().refill(&mut fresh) {
+                return;
+            }
+        }
+        self.room = Some(Box::pin(fresh));
+    }
+
+    /// Puts a response that is ready now: awaiting the slot gives it back at once.
+    pub fn put_ready(&mut self, res: Response) {
+        self.clear();
+        self.ready = Some(res);
+    }
+
+    /// Drops whatever the slot holds, keeping its room.
+    pub fn clear(&mut self) {
+        self.ready = None;
+        if let Some(room) = &mut self.room {
+            room.as_mut().clear();
+        }
+    }
+}
+
+impl std::fmt::Debug for FutureSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FutureSlot")
+            .field("ready", &self.ready.is_some())
+            .field("room", &self.room.is_some())
+            .finish()
+    }
+}
+
+impl Future for FutureSlot {
+    type Output = Response;
+
+    /// The response of the future put last.
+    ///
+    /// # Panics
+    ///
+    /// When the slot is empty: nothing was put since its last response, as any future
+    /// polled again after completing may.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = &mut *self;
+        if let Some(res) = this.ready.take() {
+            return Poll::Ready(res);
+        }
+        let room = this.room.as_mut().expect("FutureSlot polled while empty");
+        let res = std::task::ready!(room.as_mut().poll_response(cx));
+        room.as_mut().clear();
+        Poll::Ready(res)
+    }
+}
+
+/// What a [`FutureSlot`] keeps its future in: an `Option` of the future's type, behind the
+/// slot's one allocation.
+trait Room: Send {
+    /// Moves the future out of `fresh` into this room if `fresh` holds this room's type.
+    fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
+    /// # Panics
+    ///
+    /// When the room is empty.
+    fn poll_response(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response>;
+    fn clear(self: Pin<&mut Self>);
+}
+
+impl<F: Future<Output = Response> + Send + 'static> Room for Option<F> {
+    fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
+        match fresh.downcast_mut::<Option<F>>() {
+            Some(fresh) => {
+                self.set(fresh.take());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn poll_response(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        self.as_pin_mut()
+            .expect("FutureSlot polled while empty")
+            .poll(cx)
+    }
+
+    fn clear(mut self: Pin<&mut Self>) {
+        self.set(None);
     }
 }
 
@@ -110,5 +272,77 @@ impl Next {
             }
             None => self.endpoint.call(req),
         }
+    }
+
+    /// Runs the rest of the chain on `req`, with the future in `slot`.
+    pub(crate) fn run_in(mut self, req: Request, slot: &mut FutureSlot) {
+        match self.chain.get(self.at).cloned() {
+            Some(mw) => {
+                self.at += 1;
+                slot.put(mw.handle(req, self));
+            }
+            None => self.endpoint.call_in(req, slot),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StatusCode;
+
+    fn room_at(slot: &FutureSlot) -> *const u8 {
+        let room: &dyn Room = &**slot.room.as_ref().expect("a room");
+        (room as *const dyn Room).cast()
+    }
+
+    #[test]
+    fn a_future_of_the_same_type_goes_in_the_same_room() {
+        async fn answer(status: StatusCode) -> Response {
+            crate::response::new_response(status)
+        }
+        let mut slot = FutureSlot::new();
+        slot.put(answer(StatusCode::Ok));
+        let at = room_at(&slot);
+        assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Ok);
+        slot.put(answer(StatusCode::Created));
+        assert_eq!(room_at(&slot), at);
+        assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Created);
+
+        // A ready response leaves the room as it is.
+        slot.put_ready(crate::response::new_response(StatusCode::Accepted));
+        assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Accepted);
+        assert_eq!(room_at(&slot), at);
+
+        // Another type of future gets a room of its own.
+        slot.put(async { crate::response::new_response(StatusCode::Gone) });
+        assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Gone);
+    }
+
+    #[test]
+    fn a_future_put_over_an_unfinished_one_drops_it() {
+        let flag = Arc::new(());
+        let held = flag.clone();
+        let mut slot = FutureSlot::new();
+        slot.put(async move {
+            std::future::pending::<()>().await;
+            drop(held);
+            crate::response::new_response(StatusCode::Ok)
+        });
+        assert!(
+            futures_lite::future::block_on(futures_lite::future::poll_once(&mut slot)).is_none()
+        );
+        assert_eq!(Arc::strong_count(&flag), 2);
+        slot.put_ready(crate::response::new_response(StatusCode::Ok));
+        assert_eq!(Arc::strong_count(&flag), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "FutureSlot polled while empty")]
+    fn an_empty_slot_panics_when_polled() {
+        let mut slot = FutureSlot::new();
+        slot.put_ready(crate::response::new_response(StatusCode::Ok));
+        smol::block_on(&mut slot);
+        smol::block_on(&mut slot);
     }
 }

@@ -83,7 +83,8 @@ pub(crate) struct ReadState {
     /// Bytes of input the body took so far, framing included (what draining counts).
     pub body_wire_bytes: u64,
     body_limit: Option<u64>,
-    urls: head::UrlCache,
+    /// What the last head left for the next.
+    heads: head::HeadCache,
 }
 
 impl Default for ReadState {
@@ -99,7 +100,7 @@ impl Default for ReadState {
             body_bytes: 0,
             body_wire_bytes: 0,
             body_limit: None,
-            urls: head::UrlCache::default(),
+            heads: head::HeadCache::default(),
         }
     }
 }
@@ -359,7 +360,7 @@ fn recv_on_scratch<T: Transport>(
             st.keep(bytes);
             return Poll::Ready(Ok(n));
         }
-        match head::parse(bytes, limits, &mut st.urls) {
+        match head::parse(bytes, limits, &mut st.heads) {
             Ok(Some(h)) => {
                 st.keep(&bytes[h.len..]);
                 *event = Some(HeadEvent::Head(h));
@@ -421,10 +422,10 @@ pub(crate) async fn read_head<T: Transport>(
                     buf,
                     start,
                     end,
-                    urls,
+                    heads,
                     ..
                 } = &mut *st;
-                match head::parse(&buf[*start..*end], limits, urls) {
+                match head::parse(&buf[*start..*end], limits, heads) {
                     Ok(Some(h)) => {
                         st.start += h.len;
                         st.scanned = st.start;

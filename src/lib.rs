@@ -91,7 +91,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
-pub use handler::{BoxFuture, Handler, Middleware, Next};
+pub use handler::{BoxFuture, FutureSlot, Handler, Middleware, Next};
 pub use logger::log_requests;
 pub use request::{AsHeaderName, Request};
 pub use response::{IntoResponse, Json};

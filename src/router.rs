@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http_types::{Method, StatusCode};
 
-use crate::handler::{BoxFuture, Handler, Middleware, Next};
+use crate::handler::{BoxFuture, FutureSlot, Handler, Middleware, Next};
 use crate::request::{ParamValue, State};
 use crate::{Request, Response};
 
@@ -419,16 +419,22 @@ fn decode_params(path: &str, params: &mut [(Arc<str>, ParamValue)]) -> bool {
 }
 
 impl Handler for RouteTable {
-    fn call(&self, mut req: Request) -> BoxFuture<Response> {
+    fn call(&self, req: Request) -> BoxFuture<Response> {
+        let mut slot = FutureSlot::new();
+        self.call_in(req, &mut slot);
+        Box::pin(slot)
+    }
+
+    fn call_in(&self, mut req: Request, slot: &mut FutureSlot) {
         let method = req.method();
         let Some((route, endpoint)) = self.find(req.path(), method) else {
             let allow = self.allowed(req.path());
             if allow.is_empty() {
-                return Box::pin(async { status_response(StatusCode::NotFound) });
+                return slot.put_ready(status_response(StatusCode::NotFound));
             }
             let mut res = status_response(StatusCode::MethodNotAllowed);
             res.insert_header("allow", allow.join(", "));
-            return Box::pin(async { res });
+            return slot.put_ready(res);
         };
         let has_params = route
             .segments
@@ -438,17 +444,16 @@ impl Handler for RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                let res = crate::response::text_response(
+                return slot.put_ready(crate::response::text_response(
                     StatusCode::BadRequest,
                     "invalid percent-encoding in path",
-                );
-                return Box::pin(async { res });
+                ));
             }
             let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
             req.set_params(params, wildcard);
         }
         req.set_state(endpoint.state.clone().or_else(|| self.state.clone()));
-        Next::new(endpoint.chain.clone(), endpoint.handler.clone()).run(req)
+        Next::new(endpoint.chain.clone(), endpoint.handler.clone()).run_in(req, slot)
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_lite::FutureExt;
 use http_types::StatusCode;
 
-use crate::handler::{Handler, Middleware, Next};
+use crate::handler::{FutureSlot, Handler, Middleware, Next};
 use crate::request::State;
 use crate::router::status_response;
 use crate::{Config, Request, Response, Router, Transport, conn};
@@ -97,15 +97,22 @@ impl Service {
 
     /// Runs `req` through the middleware and the router. A handler that panics gives a
     /// `500` (the panic is logged); nothing else is affected.
-    pub async fn respond(&self, mut req: Request) -> Response {
+    pub async fn respond(&self, req: Request) -> Response {
+        self.respond_in(req, &mut FutureSlot::new()).await
+    }
+
+    /// [`respond`](Self::respond), with the handler's future in `slot`: a connection passes
+    /// the same slot for every request, so that the future's room is allocated once.
+    pub(crate) async fn respond_in(&self, mut req: Request, slot: &mut FutureSlot) -> Response {
         req.set_state(self.inner.state.clone());
         let next = Next::new(self.inner.chain.clone(), self.inner.routes.clone());
         // Both the synchronous call and every poll of the future may panic.
-        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| next.run(req))) {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| next.run_in(req, slot))) {
+            Ok(()) => AssertUnwindSafe(&mut *slot).catch_unwind().await,
             Err(panic) => Err(panic),
         };
         outcome.unwrap_or_else(|panic| {
+            slot.clear();
             let msg = panic
                 .downcast_ref::<&str>()
                 .copied()

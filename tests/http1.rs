@@ -699,11 +699,16 @@ fn date_header_is_an_imf_fixdate() {
 fn panicking_handler_gives_500_and_the_server_survives() {
     let addr = spawn(app());
     let mut conn = Conn::connect(addr);
-    conn.write(&request("GET", "/panic", "", b""));
-    let res = conn.read_response();
-    assert_eq!(res.status, 500);
-    assert_eq!(res.text(), "Internal Server Error");
+    // Twice on one connection: the second request's future goes where the first one's
+    // panicked (the connection keeps one slot for its handlers' futures).
+    for _ in 0..2 {
+        conn.write(&request("GET", "/panic", "", b""));
+        let res = conn.read_response();
+        assert_eq!(res.status, 500);
+        assert_eq!(res.text(), "Internal Server Error");
+    }
     // Same connection.
+    assert_hello_works(&mut conn);
     assert_hello_works(&mut conn);
     // New connection.
     let res = get(addr, "/hello");

@@ -8,7 +8,7 @@
 use http_types::headers::{self, HeaderName};
 use http_types::{Method, StatusCode, Url, Version};
 
-use super::raw::RawHead;
+use super::raw::{HeadRoom, RawHead};
 use crate::request::Inner;
 
 /// Hard upper bound on header fields, whatever the configuration says (the parser's table
@@ -91,11 +91,11 @@ pub(crate) fn too_large(buf: &[u8]) -> HeadError {
 
 /// Parses one request head from the start of `buf`.
 ///
-/// `Ok(None)` means more bytes are needed. `urls` caches the connection's base URL.
+/// `Ok(None)` means more bytes are needed. `cache` is what the connection's last head left.
 pub(crate) fn parse(
     buf: &[u8],
     limits: HeadLimits,
-    urls: &mut UrlCache,
+    cache: &mut HeadCache,
 ) -> Result<Option<Head>, HeadError> {
     // Uninitialized: httparse writes only the entries it fills (no 8 KiB memset per request).
     let mut table =
@@ -171,17 +171,18 @@ pub(crate) fn parse(
             target,
             fields.host,
             req.headers,
+            &cache.room,
         ),
         _ => None,
     };
     let request = match raw {
         Some(raw) => {
             // What building the URL would check about the host, checked now.
-            origin_base(fields.host, urls)?;
+            origin_base(fields.host, cache)?;
             Inner::Raw(raw)
         }
         None => {
-            let url = build_url(if asterisk { "/" } else { target }, fields.host, urls)?;
+            let url = build_url(if asterisk { "/" } else { target }, fields.host, cache)?;
             let fields = req.headers.iter().map(|h| {
                 // Checked above to be ASCII.
                 let value = std::str::from_utf8(h.value).unwrap_or_default();
@@ -404,17 +405,21 @@ fn valid_host(host: &[u8]) -> bool {
     })
 }
 
-/// The last `http://host/` a connection's requests were relative to. Requests on one
-/// connection nearly always name the same host, so each URL is parsed relative to this base:
-/// the host is parsed (and IDNA-checked) once per connection, not once per request.
+/// What a connection's heads leave for the next one: the base URL and the room for the bytes.
+///
+/// The base URL is the last `http://host/` the connection's requests were relative to.
+/// Requests on one connection nearly always name the same host, so each URL is parsed
+/// relative to this base: the host is parsed (and IDNA-checked) once per connection, not once
+/// per request.
 #[derive(Default)]
-pub(crate) struct UrlCache {
+pub(crate) struct HeadCache {
     host: Vec<u8>,
     base: Option<Url>,
     scratch: String,
+    room: HeadRoom,
 }
 
-impl UrlCache {
+impl HeadCache {
     fn base(&mut self, host: &[u8]) -> Result<&Url, HeadError> {
         if self.base.is_none() || self.host != host {
             self.scratch.clear();
@@ -434,7 +439,7 @@ impl UrlCache {
 
 /// The base URL for an origin-form target: `http://` and the `Host` field's value (or
 /// `localhost` without one), which must be a valid host.
-fn origin_base<'u>(host: Option<&[u8]>, urls: &'u mut UrlCache) -> Result<&'u Url, HeadError> {
+fn origin_base<'u>(host: Option<&[u8]>, urls: &'u mut HeadCache) -> Result<&'u Url, HeadError> {
     let host = match host {
         Some(h) if !h.is_empty() => h,
         _ => b"localhost".as_slice(),
@@ -445,7 +450,7 @@ fn origin_base<'u>(host: Option<&[u8]>, urls: &'u mut UrlCache) -> Result<&'u Ur
     urls.base(host)
 }
 
-fn build_url(target: &str, host: Option<&[u8]>, urls: &mut UrlCache) -> Result<Url, HeadError> {
+fn build_url(target: &str, host: Option<&[u8]>, urls: &mut HeadCache) -> Result<Url, HeadError> {
     // A backslash is not a URI character, and the URL parser would silently turn it into `/`;
     // a fragment is never sent. Refuse both rather than guess.
     if target.bytes().any(|b| b == b'\\' || b == b'#') {

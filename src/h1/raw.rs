@@ -15,7 +15,7 @@
 //! validate the same things at parse time: a head refused one way is refused the other.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use http_types::{Method, Url, Version};
 
@@ -27,12 +27,46 @@ pub(crate) const INLINE_FIELDS: usize = 32;
 /// and of its value, each a little-endian `u16`.
 const FIELD_BYTES: usize = 8;
 
+/// A connection's head of at most this many bytes (its field table included) leaves its
+/// allocation to the next one; a larger one is freed with its request.
+pub(crate) const KEEP_HEAD_ROOM: usize = 2048;
+
+/// Where a connection's heads keep their bytes: the allocation of a head whose request was
+/// dropped, waiting for the next head on the same connection. A keep-alive connection thus
+/// allocates for its first head only (and for the rare larger one).
+#[derive(Clone, Default)]
+pub(crate) struct HeadRoom(Arc<Mutex<Vec<u8>>>);
+
+impl HeadRoom {
+    /// The room left by the last head (empty, with its capacity), or a new empty `Vec`.
+    fn take(&self) -> Vec<u8> {
+        match self.0.try_lock() {
+            Ok(mut spare) => std::mem::take(&mut *spare),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Keeps `bytes`' allocation for the next head, unless it is too large to keep.
+    fn give_back(&self, mut bytes: Vec<u8>) {
+        if bytes.capacity() == 0 || bytes.capacity() > KEEP_HEAD_ROOM {
+            return;
+        }
+        if let Ok(mut spare) = self.0.try_lock() {
+            if spare.capacity() < bytes.capacity() {
+                bytes.clear();
+                *spare = bytes;
+            }
+        }
+    }
+}
+
 /// A request head as received (see the [module docs](self)).
 pub(crate) struct RawHead {
     /// The head's bytes (ASCII, from the request line to the blank line), then a table of
     /// where each header field's name and value are in them ([`FIELD_BYTES`] per field): one
-    /// allocation holds the whole head.
-    bytes: Box<[u8]>,
+    /// allocation holds the whole head. It comes from and goes back to `room`.
+    bytes: Vec<u8>,
+    room: HeadRoom,
     /// Where the text ends and the field table begins.
     text_len: u16,
     method: Method,
@@ -56,6 +90,7 @@ impl RawHead {
         target: &str,
         host: Option<&[u8]>,
         fields: &[httparse::Header<'_>],
+        room: &HeadRoom,
     ) -> Option<RawHead> {
         if fields.len() > INLINE_FIELDS || head.len() > usize::from(u16::MAX) || !head.is_ascii() {
             return None;
@@ -69,7 +104,9 @@ impl RawHead {
             Some(h) => Some(at(h)?),
             None => None,
         };
-        let mut bytes = Vec::with_capacity(head.len() + FIELD_BYTES * fields.len());
+        let mut bytes = room.take();
+        bytes.clear();
+        bytes.reserve_exact(head.len() + FIELD_BYTES * fields.len());
         bytes.extend_from_slice(head);
         for field in fields {
             let (name, value) = (at(field.name.as_bytes())?, at(field.value)?);
@@ -78,7 +115,8 @@ impl RawHead {
             }
         }
         Some(RawHead {
-            bytes: bytes.into_boxed_slice(),
+            bytes,
+            room: room.clone(),
             text_len: head.len() as u16,
             method,
             version,
@@ -155,6 +193,12 @@ impl RawHead {
             Url::parse("http://localhost/").expect("a valid URL")
         });
         super::head::http_request(self.method, self.version, url, self.fields())
+    }
+}
+
+impl Drop for RawHead {
+    fn drop(&mut self) {
+        self.room.give_back(std::mem::take(&mut self.bytes));
     }
 }
 
@@ -241,6 +285,58 @@ fn keeps(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keeps `head` as a `RawHead` in `room`, as the parser does.
+    fn keep(head: &[u8], room: &HeadRoom) -> RawHead {
+        let mut fields = [httparse::EMPTY_HEADER; 4];
+        let mut req = httparse::Request::new(&mut fields);
+        assert!(req.parse(head).unwrap().is_complete());
+        let host = req
+            .headers
+            .iter()
+            .find(|h| h.name == "Host")
+            .map(|h| h.value);
+        let target = req.path.unwrap();
+        RawHead::new(
+            head,
+            Method::Get,
+            Version::Http1_1,
+            target,
+            host,
+            req.headers,
+            room,
+        )
+        .expect("kept")
+    }
+
+    #[test]
+    fn a_connection_reuses_the_room_of_its_last_head() {
+        let room = HeadRoom::default();
+        let first = keep(
+            b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n",
+            &room,
+        );
+        let at = first.bytes.as_ptr();
+        drop(first);
+        // A head of the same size or smaller goes where the last one was.
+        let second = keep(b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n", &room);
+        assert_eq!(second.bytes.as_ptr(), at);
+        assert_eq!((second.path(), second.query()), ("/b", None));
+        assert_eq!(second.header("host"), Some("h"));
+        assert_eq!(second.fields().count(), 1);
+        // While a request holds the room, the next head gets new room.
+        let third = keep(b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n", &room);
+        assert_ne!(third.bytes.as_ptr(), at);
+        assert_eq!(third.path(), "/c");
+        drop((second, third));
+        // A head too large to keep leaves nothing behind.
+        let long = format!(
+            "GET /{} HTTP/1.1\r\nHost: h\r\n\r\n",
+            "a".repeat(KEEP_HEAD_ROOM)
+        );
+        drop(keep(long.as_bytes(), &room));
+        assert!(room.take().capacity() <= KEEP_HEAD_ROOM);
+    }
 
     /// The claim the whole module rests on: whatever `verbatim_target` accepts, the URL parser
     /// gives back unchanged as path and query.
