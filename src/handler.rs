@@ -49,7 +49,7 @@ pub trait Handler: Send + Sync + 'static {
     /// A connection keeps one slot for all its requests, so a handler that overrides this
     /// method and puts the same type of future every time allocates nothing for it after the
     /// first request. Handlers made from functions and closures do. **Default:** puts the
-    /// future [`call`](Self::call) returns, boxed as before.
+    /// boxed future [`call`](Self::call) returns (one allocation per request).
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
         slot.put(self.call(req));
     }
@@ -66,7 +66,7 @@ where
     }
 
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
-        slot.put(into_response(self(req)));
+        slot.put(self(req));
     }
 }
 
@@ -126,7 +126,10 @@ impl FutureSlot {
 
     /// Puts `fut` in the slot, in the room the last future left if it was of the same type.
     /// A future still in the slot is dropped.
-    pub fn put<F: Future<Output = Response> + Send + 'static>(&mut self, fut: F) {
+    pub fn put<F>(&mut self, fut: F)
+    where
+        F: Future<Output: IntoResponse> + Send + 'static,
+    {
         self.ready = None;
         let mut fresh = Some(fut);
         if let Some(room) = &mut self.room {
@@ -183,7 +186,9 @@ impl Future for FutureSlot {
 }
 
 /// What a [`FutureSlot`] keeps its future in: an `Option` of the future's type, behind the
-/// slot's one allocation.
+/// slot's one allocation. The future's output becomes a [`Response`] as it completes, so the
+/// room holds only the future (wrapping it in an `async` block that converts would double its
+/// size: the block keeps both the future it was given and the one it awaits).
 trait Room: Send {
     /// Moves the future out of `fresh` into this room if `fresh` holds this room's type.
     fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
@@ -194,7 +199,10 @@ trait Room: Send {
     fn clear(self: Pin<&mut Self>);
 }
 
-impl<F: Future<Output = Response> + Send + 'static> Room for Option<F> {
+impl<F> Room for Option<F>
+where
+    F: Future<Output: IntoResponse> + Send + 'static,
+{
     fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
         match fresh.downcast_mut::<Option<F>>() {
             Some(fresh) => {
@@ -209,6 +217,7 @@ impl<F: Future<Output = Response> + Send + 'static> Room for Option<F> {
         self.as_pin_mut()
             .expect("FutureSlot polled while empty")
             .poll(cx)
+            .map(IntoResponse::into_response)
     }
 
     fn clear(mut self: Pin<&mut Self>) {
