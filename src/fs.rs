@@ -655,7 +655,7 @@ impl Handler for ServeDir {
     }
 
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
-        slot.put_ready(self.serve(&req));
+        slot.put(std::future::ready(self.serve(&req)));
     }
 }
 

@@ -83,8 +83,8 @@ where
 /// [`Handler::call_in`] puts a future in the slot; awaiting the slot (it is a future itself)
 /// runs it to its response and leaves the slot empty, with its allocation kept. The next
 /// [`put`](Self::put) of a future of the same type moves it into that room; a future of
-/// another type replaces the room. A response known at once (an error, say) goes in with
-/// [`put_ready`](Self::put_ready), without any room.
+/// another type replaces the room. A response known at once is put as
+/// `std::future::ready(response)`.
 ///
 /// ```
 /// use smolweb::{BoxFuture, FutureSlot, Handler, IntoResponse, Request, Response};
@@ -98,7 +98,7 @@ where
 ///     }
 ///
 ///     fn call_in(&self, _req: Request, slot: &mut FutureSlot) {
-///         slot.put_ready(self.0.into_response());
+///         slot.put(std::future::ready(self.0.into_response()));
 ///     }
 /// }
 ///
@@ -114,7 +114,6 @@ where
 /// ```
 #[derive(Default)]
 pub struct FutureSlot {
-    ready: Option<Response>,
     room: Option<Pin<Box<dyn Room>>>,
 }
 
@@ -130,7 +129,6 @@ impl FutureSlot {
     where
         F: Future<Output: IntoResponse> + Send + 'static,
     {
-        self.ready = None;
         let mut fresh = Some(fut);
         if let Some(room) = &mut self.room {
             if room.as_mut().refill(&mut fresh) {
@@ -140,15 +138,8 @@ impl FutureSlot {
         self.room = Some(Box::pin(fresh));
     }
 
-    /// Puts a response that is ready now: awaiting the slot gives it back at once.
-    pub fn put_ready(&mut self, res: Response) {
-        self.clear();
-        self.ready = Some(res);
-    }
-
     /// Drops whatever the slot holds, keeping its room.
     pub fn clear(&mut self) {
-        self.ready = None;
         if let Some(room) = &mut self.room {
             room.as_mut().clear();
         }
@@ -158,7 +149,6 @@ impl FutureSlot {
 impl std::fmt::Debug for FutureSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FutureSlot")
-            .field("ready", &self.ready.is_some())
             .field("room", &self.room.is_some())
             .finish()
     }
@@ -174,11 +164,7 @@ impl Future for FutureSlot {
     /// When the slot is empty: nothing was put since its last response, as any future
     /// polled again after completing may.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let this = &mut *self;
-        if let Some(res) = this.ready.take() {
-            return Poll::Ready(res);
-        }
-        let room = this.room.as_mut().expect("FutureSlot polled while empty");
+        let room = self.room.as_mut().expect("FutureSlot polled while empty");
         let res = std::task::ready!(room.as_mut().poll_response(cx));
         room.as_mut().clear();
         Poll::Ready(res)
@@ -318,10 +304,14 @@ mod tests {
         assert_eq!(room_at(&slot), at);
         assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Created);
 
-        // A ready response leaves the room as it is.
-        slot.put_ready(crate::response::new_response(StatusCode::Accepted));
+        // A ready response is a future too.
+        let ready = |status| std::future::ready(crate::response::new_response(status));
+        slot.put(ready(StatusCode::Accepted));
         assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Accepted);
-        assert_eq!(room_at(&slot), at);
+        let ready_at = room_at(&slot);
+        slot.put(ready(StatusCode::NoContent));
+        assert_eq!(room_at(&slot), ready_at);
+        assert_eq!(smol::block_on(&mut slot).status(), StatusCode::NoContent);
 
         // Another type of future gets a room of its own.
         slot.put(async { crate::response::new_response(StatusCode::Gone) });
@@ -342,7 +332,9 @@ mod tests {
             futures_lite::future::block_on(futures_lite::future::poll_once(&mut slot)).is_none()
         );
         assert_eq!(Arc::strong_count(&flag), 2);
-        slot.put_ready(crate::response::new_response(StatusCode::Ok));
+        slot.put(std::future::ready(crate::response::new_response(
+            StatusCode::Ok,
+        )));
         assert_eq!(Arc::strong_count(&flag), 1);
     }
 
@@ -350,7 +342,9 @@ mod tests {
     #[should_panic(expected = "FutureSlot polled while empty")]
     fn an_empty_slot_panics_when_polled() {
         let mut slot = FutureSlot::new();
-        slot.put_ready(crate::response::new_response(StatusCode::Ok));
+        slot.put(std::future::ready(crate::response::new_response(
+            StatusCode::Ok,
+        )));
         smol::block_on(&mut slot);
         smol::block_on(&mut slot);
     }

@@ -430,11 +430,11 @@ impl Handler for RouteTable {
         let Some((route, endpoint)) = self.find(req.path(), method) else {
             let allow = self.allowed(req.path());
             if allow.is_empty() {
-                return slot.put_ready(status_response(StatusCode::NotFound));
+                return slot.put(std::future::ready(status_response(StatusCode::NotFound)));
             }
             let mut res = status_response(StatusCode::MethodNotAllowed);
             res.insert_header("allow", allow.join(", "));
-            return slot.put_ready(res);
+            return slot.put(std::future::ready(res));
         };
         let has_params = route
             .segments
@@ -444,10 +444,11 @@ impl Handler for RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                return slot.put_ready(crate::response::text_response(
+                let res = crate::response::text_response(
                     StatusCode::BadRequest,
                     "invalid percent-encoding in path",
-                ));
+                );
+                return slot.put(std::future::ready(res));
             }
             let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
             req.set_params(params, wildcard);
