@@ -418,23 +418,22 @@ fn decode_params(path: &str, params: &mut [(Arc<str>, ParamValue)]) -> bool {
     true
 }
 
-impl Handler for RouteTable {
-    fn call(&self, req: Request) -> BoxFuture<Response> {
-        let mut slot = FutureSlot::new();
-        self.call_in(req, &mut slot);
-        Box::pin(slot)
-    }
-
-    fn call_in(&self, mut req: Request, slot: &mut FutureSlot) {
+impl RouteTable {
+    /// Finds the route for `req` and gives its chain (with the parameters and state put in
+    /// `req`), or the response when there is none (`404`, `405`) or its parameters are not
+    /// valid percent-encoding (`400`).
+    // The response is moved once, into the caller's future; boxing it would allocate.
+    #[allow(clippy::result_large_err)]
+    fn route(&self, req: &mut Request) -> Result<Next, Response> {
         let method = req.method();
         let Some((route, endpoint)) = self.find(req.path(), method) else {
             let allow = self.allowed(req.path());
             if allow.is_empty() {
-                return slot.put(std::future::ready(status_response(StatusCode::NotFound)));
+                return Err(status_response(StatusCode::NotFound));
             }
             let mut res = status_response(StatusCode::MethodNotAllowed);
             res.insert_header("allow", allow.join(", "));
-            return slot.put(std::future::ready(res));
+            return Err(res);
         };
         let has_params = route
             .segments
@@ -444,17 +443,32 @@ impl Handler for RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                let res = crate::response::text_response(
+                return Err(crate::response::text_response(
                     StatusCode::BadRequest,
                     "invalid percent-encoding in path",
-                );
-                return slot.put(std::future::ready(res));
+                ));
             }
             let wildcard = matches!(route.segments.last(), Some(Segment::Wildcard(_)));
             req.set_params(params, wildcard);
         }
         req.set_state(endpoint.state.clone().or_else(|| self.state.clone()));
-        Next::new(endpoint.chain.clone(), endpoint.handler.clone()).run_in(req, slot)
+        Ok(Next::new(endpoint.chain.clone(), endpoint.handler.clone()))
+    }
+}
+
+impl Handler for RouteTable {
+    fn call(&self, mut req: Request) -> BoxFuture<Response> {
+        match self.route(&mut req) {
+            Ok(next) => next.run(req),
+            Err(res) => Box::pin(std::future::ready(res)),
+        }
+    }
+
+    fn call_in(&self, mut req: Request, slot: &mut FutureSlot) {
+        match self.route(&mut req) {
+            Ok(next) => next.run_in(req, slot),
+            Err(res) => slot.put(std::future::ready(res)),
+        }
     }
 }
 
