@@ -1,0 +1,115 @@
+//! What a keep-alive request allocates once its connection is warm.
+//!
+//! A counting global allocator counts the allocations made on this test's own thread, while
+//! one connection over the in-memory transport answers requests one after another on that
+//! thread (`block_on`, no executor, no reactor wakes), so the count is the same on every run.
+//! The benchmark (`bench/src/bin/alloc-count.rs`) measures the same over loopback TCP, where
+//! the runtime's reactor adds its own.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+use smolweb::{Request, Router, Service, memory};
+
+struct Counting;
+
+thread_local! {
+    /// `Some(n)` while this thread counts its allocations.
+    static COUNT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+fn count_one() {
+    // `try_with`: the allocator may run while this thread's locals are being torn down.
+    let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const WARM_UP: u64 = 20;
+const REQUESTS: u64 = 200;
+
+/// Allocations per request over [`REQUESTS`] keep-alive `GET {path}` requests on one warm
+/// connection, each answered with `expect_body`.
+fn allocations_per_request(router: Router, path: &str, expect_body: &[u8]) -> f64 {
+    let service = Service::new(router);
+    let (mut client, server) = memory::pair();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
+    let client_side = async {
+        let mut buf = vec![0u8; 4096];
+        let mut counted = 0;
+        for i in 0..WARM_UP + REQUESTS {
+            if i == WARM_UP {
+                COUNT.with(|c| c.set(Some(0)));
+            }
+            client.write_all(request.as_bytes()).await.unwrap();
+            // Read one whole response: the head, then the body by its length.
+            let mut have = 0;
+            let end = loop {
+                let n = client.read(&mut buf[have..]).await.unwrap();
+                assert!(n > 0, "connection closed");
+                have += n;
+                if let Some(at) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                    let end = at + 4 + expect_body.len();
+                    if have >= end {
+                        break end;
+                    }
+                }
+            };
+            assert!(buf.starts_with(b"HTTP/1.1 200 OK\r\n"));
+            assert_eq!(&buf[end - expect_body.len()..end], expect_body);
+            assert_eq!(have, end, "one response per request");
+        }
+        counted += COUNT.with(|c| c.replace(None)).unwrap();
+        drop(client);
+        counted
+    };
+    let (counted, ()) =
+        future::block_on(future::zip(client_side, service.serve_connection(server)));
+    counted as f64 / REQUESTS as f64
+}
+
+#[test]
+fn a_hello_request_allocates_only_its_response() {
+    async fn hello(_req: Request) -> &'static str {
+        "Hello, World!"
+    }
+    let per_request = allocations_per_request(Router::new().get("/", hello), "/", b"Hello, World!");
+    // The `http_types::Response`: its header map holding `content-type` (a table, a `Vec`,
+    // a `String`) and its boxed body. The head's bytes and the handler's future reuse their
+    // connection's rooms.
+    assert_eq!(per_request, 4.0);
+}
+
+#[test]
+fn a_routed_parameter_costs_one_more() {
+    let router = Router::new().get("/users/:id", |req: Request| async move {
+        if req.param("id") == Some("42") {
+            "found"
+        } else {
+            "other"
+        }
+    });
+    let per_request = allocations_per_request(router, "/users/42", b"found");
+    // The response's four, and the `Vec` the parameter is recorded in.
+    assert_eq!(per_request, 5.0);
+}
