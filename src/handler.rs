@@ -219,6 +219,14 @@ where
 pub trait Middleware: Send + Sync + 'static {
     /// Handles one request, usually by calling `next.run(req)`.
     fn handle(&self, req: Request, next: Next) -> BoxFuture<Response>;
+
+    /// Handles one request with a future put in `slot`, as [`Handler::call_in`] does; the
+    /// outermost middleware of a connection's requests is called this way. Middleware made
+    /// from functions and closures overrides it. **Default:** puts the boxed future
+    /// [`handle`](Self::handle) returns.
+    fn handle_in(&self, req: Request, next: Next, slot: &mut FutureSlot) {
+        slot.put(self.handle(req, next));
+    }
 }
 
 impl<F, Fut, R> Middleware for F
@@ -228,8 +236,11 @@ where
     R: IntoResponse,
 {
     fn handle(&self, req: Request, next: Next) -> BoxFuture<Response> {
-        let fut = self(req, next);
-        Box::pin(async move { fut.await.into_response() })
+        Box::pin(into_response(self(req, next)))
+    }
+
+    fn handle_in(&self, req: Request, next: Next, slot: &mut FutureSlot) {
+        slot.put(self(req, next));
     }
 }
 
@@ -274,7 +285,7 @@ impl Next {
         match self.chain.get(self.at).cloned() {
             Some(mw) => {
                 self.at += 1;
-                slot.put(mw.handle(req, self));
+                mw.handle_in(req, self, slot);
             }
             None => self.endpoint.call_in(req, slot),
         }
