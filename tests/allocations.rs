@@ -56,7 +56,6 @@ fn allocations_per_request(router: Router, path: &str, expect_body: &[u8]) -> f6
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
     let client_side = async {
         let mut buf = vec![0u8; 4096];
-        let mut counted = 0;
         for i in 0..WARM_UP + REQUESTS {
             if i == WARM_UP {
                 COUNT.with(|c| c.set(Some(0)));
@@ -79,7 +78,7 @@ fn allocations_per_request(router: Router, path: &str, expect_body: &[u8]) -> f6
             assert_eq!(&buf[end - expect_body.len()..end], expect_body);
             assert_eq!(have, end, "one response per request");
         }
-        counted += COUNT.with(|c| c.replace(None)).unwrap();
+        let counted = COUNT.with(|c| c.replace(None)).unwrap();
         drop(client);
         counted
     };
