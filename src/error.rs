@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http_types::StatusCode;
+use http_types::{Response, StatusCode};
 
-use crate::{IntoResponse, Response};
+use crate::response::{IntoResponse, text_response};
 
 /// An error a handler returns: becomes a response with its status and a short message.
 ///
@@ -119,6 +119,6 @@ impl IntoResponse for Error {
                 log::debug!("request failed: {source}");
             }
         }
-        crate::response::text_response(self.status, self.message.into_owned())
+        text_response(self.status, self.message.into_owned())
     }
 }

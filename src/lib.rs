@@ -59,22 +59,27 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+// Modules from the top (the server) down to the codec and the socket; each imports only
+// modules below it. `docs/src/architecture.md` draws the layers.
 mod config;
 mod conn;
 mod error;
 mod fs;
 pub mod h1;
 mod handler;
-mod inbound;
 mod logger;
 pub mod memory;
 mod percent;
 mod request;
 mod response;
 mod router;
+mod runtime;
 mod server;
 mod service;
+mod shutdown;
+mod slot;
 pub mod socket;
+mod template;
 mod transport;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 mod zero_copy;
@@ -91,22 +96,22 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
-pub use handler::{BoxFuture, FutureSlot, Handler, Middleware, Next};
+pub use handler::{BoxFuture, Handler, Middleware, Next};
 pub use logger::log_requests;
 pub use request::{AsHeaderName, Request};
 pub use response::{IntoResponse, Json};
 pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
+pub use slot::FutureSlot;
 pub use transport::Transport;
 
-/// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux).
+/// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux; see
+/// [Cargo features](crate#cargo-features)).
 ///
-/// File bodies larger than one chunk go out with `sendfile` on the server's own executor
-/// threads, which keep SIGPIPE blocked while they run, so a client that goes away is an
-/// `EPIPE` for one connection and never a signal for the process. Elsewhere (an executor you
-/// drive yourself), and for smaller files, bodies are copied through `send(MSG_NOSIGNAL)`.
-/// This counter tells which path was taken.
+/// Files larger than one chunk go out with `sendfile` on the [`Server`]'s own executor
+/// threads; elsewhere (an executor you drive yourself), and for smaller files, they are
+/// copied through `send(MSG_NOSIGNAL)`. This counter tells which path was taken.
 ///
 /// ```
 /// assert_eq!(smolweb::zero_copy_bytes(), 0); // nothing served yet

@@ -2,7 +2,10 @@
 
 use std::time::Instant;
 
-use crate::{Next, Request, Response};
+use http_types::Response;
+
+use crate::handler::Next;
+use crate::request::Request;
 
 /// Logs one line per request through the `log` facade: method, path, status, duration.
 ///

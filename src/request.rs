@@ -11,8 +11,9 @@ use http_types::headers::{HeaderName, Headers};
 use http_types::{Body, Method, StatusCode, Url, Version};
 use serde::de::DeserializeOwned;
 
-use crate::h1::raw::RawHead;
-use crate::{Error, Result};
+use crate::config::MAX_BODY_BYTES;
+use crate::error::{Error, Result};
+use crate::h1::message::Message;
 
 /// Shared application state, as stored by [`Router::with_state`](crate::Router::with_state).
 pub(crate) type State = Arc<dyn Any + Send + Sync>;
@@ -23,58 +24,6 @@ pub(crate) type State = Arc<dyn Any + Send + Sync>;
 pub(crate) struct ParamValue {
     pub raw: Range<usize>,
     pub decoded: Option<String>,
-}
-
-/// What a [`Request`] is made of: the head as received, or an `http_types::Request`.
-#[derive(Debug)]
-pub(crate) enum Inner {
-    /// A head without a body, kept as received; the `http_types::Request` is built on first
-    /// use (see [`RawHead`]). Not boxed: it is small (its bytes are behind one pointer).
-    Raw(RawHead),
-    /// Boxed: a request is handed down through several futures, and moving a pointer is
-    /// cheaper than moving 400 bytes at every step (measured: more than the allocation).
-    Http(Box<http_types::Request>),
-}
-
-impl Inner {
-    pub(crate) fn method(&self) -> Method {
-        match self {
-            Inner::Raw(raw) => raw.method(),
-            Inner::Http(http) => http.method(),
-        }
-    }
-
-    pub(crate) fn version(&self) -> Option<Version> {
-        match self {
-            Inner::Raw(raw) => Some(raw.version()),
-            Inner::Http(http) => http.version(),
-        }
-    }
-
-    fn http(&self) -> &http_types::Request {
-        match self {
-            Inner::Raw(raw) => raw.http(),
-            Inner::Http(http) => http,
-        }
-    }
-
-    /// The `http_types::Request`, built now if it was not yet.
-    pub(crate) fn http_mut(&mut self) -> &mut http_types::Request {
-        if let Inner::Raw(raw) = self {
-            *self = Inner::Http(raw.take_http());
-        }
-        match self {
-            Inner::Http(http) => http,
-            Inner::Raw(_) => unreachable!("replaced just above"),
-        }
-    }
-
-    fn into_http(self) -> Box<http_types::Request> {
-        match self {
-            Inner::Raw(mut raw) => raw.take_http(),
-            Inner::Http(http) => http,
-        }
-    }
 }
 
 /// An HTTP request: the request head and body plus what routing found (path parameters and
@@ -100,7 +49,7 @@ impl Inner {
 /// ```
 #[derive(Debug)]
 pub struct Request {
-    inner: Inner,
+    inner: Message,
     params: Vec<(Arc<str>, ParamValue)>,
     /// The route ended in a `*wildcard` (the last entry of `params`).
     wildcard: bool,
@@ -122,16 +71,18 @@ impl Request {
     /// ```
     pub fn from_http(inner: http_types::Request) -> Self {
         Request {
-            inner: Inner::Http(Box::new(inner)),
+            inner: Message::Built(Box::new(inner)),
             params: Vec::new(),
             wildcard: false,
             state: None,
             peer: None,
-            body_limit: crate::config::MAX_BODY_BYTES,
+            body_limit: MAX_BODY_BYTES,
         }
     }
 
-    pub(crate) fn new(inner: Inner, peer: Option<SocketAddr>, body_limit: usize) -> Self {
+    /// A request the connection parsed, from `peer`; its buffered body helpers stop at
+    /// `body_limit` bytes.
+    pub(crate) fn new(inner: Message, peer: Option<SocketAddr>, body_limit: usize) -> Self {
         Request {
             inner,
             params: Vec::new(),
@@ -154,18 +105,12 @@ impl Request {
 
     /// The path, still percent-encoded, e.g. `/users/42` (what `url().path()` gives).
     pub fn path(&self) -> &str {
-        match &self.inner {
-            Inner::Raw(raw) => raw.path(),
-            Inner::Http(http) => http.url().path(),
-        }
+        self.inner.path()
     }
 
     /// The query string without `?`, if any (what `url().query()` gives).
     pub fn query(&self) -> Option<&str> {
-        match &self.inner {
-            Inner::Raw(raw) => raw.query(),
-            Inner::Http(http) => http.url().query(),
-        }
+        self.inner.query()
     }
 
     /// Parses the query string into `T` (with `serde_qs`; a missing query parses as empty).
@@ -197,16 +142,7 @@ impl Request {
     /// ([`http::headers::CONTENT_TYPE`](crate::http::headers::CONTENT_TYPE), ...). Looking a
     /// header up allocates nothing.
     pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        let name = name.as_header_name();
-        match &self.inner {
-            Inner::Raw(raw) => raw.header(name),
-            // A linear look at a few fields: `Headers::get` would need a `HeaderName`, whose
-            // conversion from text allocates a lowercase copy (and panics if it is not ASCII).
-            Inner::Http(http) => http
-                .iter()
-                .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
-                .map(|(_, values)| values.as_str()),
-        }
+        self.inner.header(name.as_header_name())
     }
 
     /// All header fields.
@@ -276,8 +212,8 @@ impl Request {
     pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
         match &self.inner {
             // Nothing was ever inserted: that makes it an `Http`.
-            Inner::Raw(_) => None,
-            Inner::Http(http) => http.ext().get(),
+            Message::Raw(_) => None,
+            Message::Built(http) => http.ext().get(),
         }
     }
 

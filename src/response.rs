@@ -1,25 +1,10 @@
-//! [`IntoResponse`]: what a handler may return.
+//! [`IntoResponse`]: what a handler may return, and the plain responses smolweb makes itself.
 
 use http_types::headers::CONTENT_TYPE;
-use http_types::{Body, StatusCode};
+use http_types::{Body, Response, StatusCode};
 use serde::Serialize;
 
-use crate::Response;
-
-/// A new response with `status` and an empty body: what `Response::new` gives, cheaper.
-///
-/// `http_types::Response::new` allocates two channels (for trailers and upgrades, which
-/// smolweb does not use) on every call, each a cache-line-aligned allocation. Cloning one
-/// template response shares those channels instead: cloning copies no body, no headers, no
-/// extensions, and allocates nothing.
-pub(crate) fn new_response(status: StatusCode) -> Response {
-    static TEMPLATE: std::sync::OnceLock<Response> = std::sync::OnceLock::new();
-    let mut res = TEMPLATE
-        .get_or_init(|| Response::new(StatusCode::Ok))
-        .clone();
-    res.set_status(status);
-    res
-}
+use crate::template::{self, TEXT};
 
 /// Anything a handler can return.
 ///
@@ -48,44 +33,31 @@ impl IntoResponse for Response {
 impl IntoResponse for StatusCode {
     /// An empty body (`content-length: 0`).
     fn into_response(self) -> Response {
-        new_response(self)
+        template::response(self)
     }
 }
 
 impl IntoResponse for () {
     /// `200 OK` with an empty body.
     fn into_response(self) -> Response {
-        new_response(StatusCode::Ok)
+        template::response(StatusCode::Ok)
     }
 }
-
-/// `text/plain;charset=utf-8`.
-pub(crate) const TEXT: &str = "text/plain;charset=utf-8";
 
 /// A response with `status`, `body` and a content type given as text.
 ///
 /// The header is set before the body: otherwise http-types formats the body's `Mime` into a
-/// new string for every response (a tenth of the cost of a small response). For plain text,
-/// the most common type, a template already holding the header is cloned: that costs the
-/// same allocations as inserting it, without hashing the name or growing the map.
+/// new string for every response. Plain text, the most common type, starts from a template
+/// that already holds the header (see `template.rs`).
 pub(crate) fn typed_response(
     status: StatusCode,
     body: Body,
     content_type: &'static str,
 ) -> Response {
-    static TEXT_TEMPLATE: std::sync::OnceLock<Response> = std::sync::OnceLock::new();
     let mut res = if content_type == TEXT {
-        let mut res = TEXT_TEMPLATE
-            .get_or_init(|| {
-                let mut res = new_response(StatusCode::Ok);
-                res.insert_header(CONTENT_TYPE, TEXT);
-                res
-            })
-            .clone();
-        res.set_status(status);
-        res
+        template::text(status)
     } else {
-        let mut res = new_response(status);
+        let mut res = template::response(status);
         res.insert_header(CONTENT_TYPE, content_type);
         res
     };
@@ -96,6 +68,13 @@ pub(crate) fn typed_response(
 /// A plain-text response.
 pub(crate) fn text_response(status: StatusCode, text: impl Into<String>) -> Response {
     typed_response(status, Body::from_string(text.into()), TEXT)
+}
+
+/// A response with `status` and its reason phrase as a plain-text body.
+pub(crate) fn status_response(status: StatusCode) -> Response {
+    let mut res = status.canonical_reason().into_response();
+    res.set_status(status);
+    res
 }
 
 impl IntoResponse for &'static str {
@@ -128,7 +107,7 @@ impl IntoResponse for Vec<u8> {
 impl IntoResponse for Body {
     /// Content type from the body; streamed with chunked framing when its length is unknown.
     fn into_response(self) -> Response {
-        let mut res = new_response(StatusCode::Ok);
+        let mut res = template::response(StatusCode::Ok);
         res.set_body(self);
         res
     }
@@ -172,7 +151,10 @@ impl<T: Serialize> IntoResponse for Json<T> {
             Ok(bytes) => {
                 typed_response(StatusCode::Ok, Body::from_bytes(bytes), "application/json")
             }
-            Err(e) => crate::Error::from(e).into_response(),
+            Err(e) => {
+                log::error!("handler failed: {e}");
+                status_response(StatusCode::InternalServerError)
+            }
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use http_types::{Method, StatusCode};
+use http_types::{Method, Response, StatusCode};
 
-use crate::handler::{BoxFuture, FutureSlot, Handler, Middleware, Next};
-use crate::request::{ParamValue, State};
-use crate::{Request, Response};
+use crate::handler::{BoxFuture, Handler, Middleware, Next};
+use crate::request::{ParamValue, Request, State};
+use crate::response::{status_response, text_response};
+use crate::slot::FutureSlot;
 
 /// Maps method and path to handlers.
 ///
@@ -443,7 +444,7 @@ impl RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                return Err(crate::response::text_response(
+                return Err(text_response(
                     StatusCode::BadRequest,
                     "invalid percent-encoding in path",
                 ));
@@ -470,11 +471,4 @@ impl Handler for RouteTable {
             Err(res) => slot.put(std::future::ready(res)),
         }
     }
-}
-
-/// A response with `status` and its reason phrase as a plain-text body.
-pub(crate) fn status_response(status: StatusCode) -> Response {
-    let mut res = crate::IntoResponse::into_response(status.canonical_reason());
-    res.set_status(status);
-    res
 }

@@ -1,19 +1,21 @@
 //! [`Server`]: bind, accept, and run connections on smol executor threads.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_io::{Async, Timer};
 use smol::Executor;
 use smol::lock::Semaphore;
 
-use crate::socket::TcpTransport;
-use crate::{Config, Router, Service};
+use crate::config::Config;
+use crate::router::Router;
+use crate::runtime;
+use crate::service::Service;
+use crate::shutdown::Drain;
+use crate::socket::{self, TcpTransport};
 
 /// Environment variable that sets the default number of executor threads.
 pub const THREADS_ENV: &str = "SMOLWEB_THREADS";
@@ -62,7 +64,7 @@ impl Server {
     }
 
     fn bind_with(addr: impl ToSocketAddrs, per_core: bool) -> io::Result<Server> {
-        let listener = crate::socket::listen(first_addr(addr)?, per_core)?;
+        let listener = socket::listen(first_addr(addr)?, per_core)?;
         let addr = listener.get_ref().local_addr()?;
         Ok(Server {
             listener,
@@ -141,18 +143,11 @@ impl Server {
         let mut workers = Vec::new();
         for i in 1..self.threads {
             let (ex, stopped) = (ex.clone(), stopped.clone());
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("smolweb-{i}"))
-                    .spawn(move || {
-                        let _sigpipe = sigpipe_block();
-                        smol::block_on(drive(&ex, stopped.recv()))
-                    })?,
-            );
+            workers.push(runtime::spawn_thread(i, move || {
+                runtime::block_on(&ex, stopped.recv())
+            })?);
         }
-        let sigpipe = sigpipe_block();
-        let result = smol::block_on(drive(&ex, self.serve_until(router, &ex, signal)));
-        drop(sigpipe);
+        let result = runtime::block_on(&ex, self.serve_until(router, &ex, signal));
         drop(stop);
         for worker in workers {
             let _ = worker.join();
@@ -180,34 +175,26 @@ impl Server {
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
         for i in 1..threads {
-            let listener = crate::socket::listen(addr, true)?;
+            let listener = socket::listen(addr, true)?;
             let (service, stopped) = (service.clone(), stopped.clone());
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("smolweb-{i}"))
-                    .spawn(move || {
-                        let ex = Executor::new();
-                        let signal = async {
-                            let _ = stopped.recv().await;
-                        };
-                        let serve =
-                            accept_until(listener, &service, &ex, signal, per_thread, deadline);
-                        let _sigpipe = sigpipe_block();
-                        smol::block_on(drive(&ex, serve))
-                    })?,
-            );
+            workers.push(runtime::spawn_thread(i, move || {
+                let ex = Executor::new();
+                let signal = async {
+                    let _ = stopped.recv().await;
+                };
+                let serve = accept_until(listener, &service, &ex, signal, per_thread, deadline);
+                runtime::block_on(&ex, serve)
+            })?);
         }
         let ex = Executor::new();
         let signal = async {
             signal.await;
             stop.close();
         };
-        let sigpipe = sigpipe_block();
-        let result = smol::block_on(drive(
+        let result = runtime::block_on(
             &ex,
             accept_until(listener, &service, &ex, signal, per_thread, deadline),
-        ));
-        drop(sigpipe);
+        );
         for worker in workers {
             let _ = worker.join();
         }
@@ -237,7 +224,8 @@ impl Server {
 }
 
 /// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is
-/// closed, `service` told to finish, and its connections given `deadline` to end.
+/// closed, `service` told to finish, and its connections given `deadline` to end (see
+/// `shutdown.rs`).
 async fn accept_until(
     listener: Async<TcpListener>,
     service: &Service,
@@ -247,8 +235,7 @@ async fn accept_until(
     deadline: Duration,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(max_connections.max(1)));
-    let live = Arc::new(AtomicUsize::new(0));
-    let (kill, killed) = smol::channel::bounded::<()>(1);
+    let drain = Drain::new();
     let accept = async {
         loop {
             // At the connection limit, wait here: clients queue in the listen backlog.
@@ -267,109 +254,23 @@ async fn accept_until(
                     continue;
                 }
             };
-            let (service, killed) = (service.clone(), killed.clone());
-            let guard = LiveGuard::new(&live);
+            let (service, tracked) = (service.clone(), drain.track());
             ex.spawn(async move {
-                let _held = (slot, guard);
-                let killed = crate::service::Closed::new(&killed);
-                futures_lite::future::or(service.serve_connection(transport), killed).await
+                let _slot = slot;
+                tracked.run(service.serve_connection(transport)).await
             })
             .detach();
         }
     };
     futures_lite::future::or(accept, signal).await;
     drop(listener);
-    log::info!(
-        "shutting down: {} connections open",
-        live.load(Ordering::Acquire)
-    );
+    log::info!("shutting down: {} connections open", drain.open());
     service.shutdown();
-    let give_up = Instant::now() + deadline;
-    while live.load(Ordering::Acquire) > 0 && Instant::now() < give_up {
-        Timer::after(SHUTDOWN_POLL).await;
-    }
-    let left = live.load(Ordering::Acquire);
+    let left = drain.wait(deadline).await;
     if left > 0 {
         log::warn!("shutdown timeout: dropping {left} connections still busy");
     }
-    drop(kill);
     Ok(())
-}
-
-/// With the `sendfile` feature: SIGPIPE blocked on this executor thread while it runs, so
-/// file bodies may go out with `sendfile` (see `zero_copy.rs`). Without it: nothing.
-fn sigpipe_block() -> impl Sized {
-    #[cfg(all(feature = "sendfile", target_os = "linux"))]
-    return crate::zero_copy::SigpipeBlock::new()
-        .map_err(|e| log::warn!("cannot block SIGPIPE ({e}): files are copied, not sendfile'd"))
-        .ok();
-    #[cfg(not(all(feature = "sendfile", target_os = "linux")))]
-    ()
-}
-
-/// Tasks an executor thread runs between two looks at the reactor, when tasks keep it busy.
-///
-/// Each look is an `epoll_wait` that does not block. Between looks, a connection whose data
-/// has arrived but whose task is waiting on the reactor is not seen: a smaller figure makes
-/// latency more even under load (the executor's own `run` looks every 200 tasks).
-const TASKS_BETWEEN_IO_POLLS: usize = 64;
-
-thread_local! {
-    /// Tasks run so far by [`drive`] on this thread.
-    static TASKS_RUN: Cell<u64> = const { Cell::new(0) };
-}
-
-/// How many tasks the server's executor has run on this thread. Two readings a task takes
-/// differ by more than one when other tasks ran in between: the thread is busy serving other
-/// connections. (Always zero on threads the server does not drive.)
-pub(crate) fn tasks_run() -> u64 {
-    TASKS_RUN.with(Cell::get)
-}
-
-fn count_task() {
-    TASKS_RUN.with(|n| n.set(n.get().wrapping_add(1)));
-}
-
-/// Runs `future` on this thread, and `ex`'s tasks while it is pending (as `ex.run(future)`),
-/// looking at the reactor every [`TASKS_BETWEEN_IO_POLLS`] tasks.
-async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
-    let tasks = async {
-        loop {
-            let mut ran = 0;
-            while ran < TASKS_BETWEEN_IO_POLLS && ex.try_tick() {
-                ran += 1;
-                count_task();
-            }
-            if ran == 0 {
-                // Nothing to run: sleep until a task is woken (the reactor runs meanwhile).
-                ex.tick().await;
-                count_task();
-            } else {
-                // Let `block_on` poll the reactor without blocking, then go on.
-                futures_lite::future::yield_now().await;
-            }
-        }
-    };
-    futures_lite::future::or(future, tasks).await
-}
-
-/// How often a shutting-down server checks whether its connections have finished.
-const SHUTDOWN_POLL: Duration = Duration::from_millis(10);
-
-/// Counts a connection as live until its task ends or is dropped.
-struct LiveGuard(Arc<AtomicUsize>);
-
-impl LiveGuard {
-    fn new(live: &Arc<AtomicUsize>) -> Self {
-        live.fetch_add(1, Ordering::AcqRel);
-        LiveGuard(live.clone())
-    }
-}
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 /// An accept error never ends the server: out of descriptors or memory backs off briefly

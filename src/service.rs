@@ -1,15 +1,23 @@
 //! [`Service`]: a router and its configuration, ready to answer requests and connections.
 
+use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_lite::FutureExt;
-use http_types::StatusCode;
+use http_types::{Response, StatusCode};
 
-use crate::handler::{FutureSlot, Handler, Middleware, Next};
-use crate::request::State;
-use crate::router::status_response;
-use crate::{Config, Request, Response, Router, Transport, conn};
+use crate::config::Config;
+use crate::conn::{self, Respond};
+use crate::h1::message::Message;
+use crate::handler::{Handler, Middleware, Next};
+use crate::request::{Request, State};
+use crate::response::status_response;
+use crate::router::Router;
+use crate::shutdown::Signal;
+use crate::slot::FutureSlot;
+use crate::transport::Transport;
 
 /// A [`Router`] made ready to serve: its middleware chain, route table and [`Config`].
 ///
@@ -37,9 +45,8 @@ struct Inner {
     routes: Arc<dyn Handler>,
     state: Option<State>,
     config: Config,
-    /// Closed when shutdown begins; connections wait on it while idle.
-    stop: smol::channel::Receiver<()>,
-    stopper: smol::channel::Sender<()>,
+    /// Connections wait on it while idle.
+    shutdown: Signal,
 }
 
 impl std::fmt::Debug for Service {
@@ -60,15 +67,13 @@ impl Service {
     pub fn with_config(router: Router, config: Config) -> Self {
         let (chain, table) = router.into_parts();
         let state = table.state();
-        let (stopper, stop) = smol::channel::bounded(1);
         Service {
             inner: Arc::new(Inner {
                 chain,
                 routes: table,
                 state,
                 config,
-                stop,
-                stopper,
+                shutdown: Signal::new(),
             }),
         }
     }
@@ -77,17 +82,12 @@ impl Service {
     /// connections close now, busy ones after the response in progress (which says
     /// `Connection: close`). [`Server::run_until`](crate::Server::run_until) calls this.
     pub fn shutdown(&self) {
-        self.inner.stopper.close();
+        self.inner.shutdown.begin();
     }
 
     /// True once [`shutdown`](Self::shutdown) was called.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.stop.is_closed()
-    }
-
-    /// Completes when shutdown begins.
-    pub(crate) fn shutdown_started(&self) -> Closed<'_> {
-        Closed::new(&self.inner.stop)
+        self.inner.shutdown.has_begun()
     }
 
     /// The limits and timeouts connections use.
@@ -103,7 +103,7 @@ impl Service {
 
     /// [`respond`](Self::respond), with the handler's future in `slot`: a connection passes
     /// the same slot for every request, so that the future's room is allocated once.
-    pub(crate) async fn respond_in(&self, mut req: Request, slot: &mut FutureSlot) -> Response {
+    async fn respond_in(&self, mut req: Request, slot: &mut FutureSlot) -> Response {
         req.set_state(self.inner.state.clone());
         let next = Next::new(self.inner.chain.clone(), self.inner.routes.clone());
         // Both the synchronous call and every poll of the future may panic.
@@ -127,54 +127,21 @@ impl Service {
     /// or a request asks to close. Never panics and never fails: a broken connection is an
     /// ordinary end, logged at debug level.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
-        conn::serve(self, transport).await
+        let inner = &*self.inner;
+        conn::serve(self, &inner.config, &inner.shutdown, transport).await
     }
 }
 
-/// Completes when `rx`'s channel is closed (no message is ever sent on it).
-///
-/// Cheap to poll over and over, as a connection does for every request: once its listener is
-/// registered with a waker, a poll with the same waker is one atomic load. The listener is
-/// polled again only when the channel has closed or the waker changed.
-pub(crate) struct Closed<'a> {
-    rx: &'a smol::channel::Receiver<()>,
-    recv: std::pin::Pin<Box<smol::channel::Recv<'a, ()>>>,
-    registered: Option<std::task::Waker>,
-}
+impl Respond for Service {
+    type Room = FutureSlot;
 
-impl<'a> Closed<'a> {
-    pub(crate) fn new(rx: &'a smol::channel::Receiver<()>) -> Self {
-        Closed {
-            rx,
-            recv: Box::pin(rx.recv()),
-            registered: None,
-        }
-    }
-}
-
-impl std::future::Future for Closed<'_> {
-    type Output = ();
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        use std::task::Poll;
-        let this = &mut *self;
-        let same_waker = this
-            .registered
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()));
-        if same_waker && !this.rx.is_closed() {
-            // The registered listener will wake this waker when the channel closes.
-            return Poll::Pending;
-        }
-        match this.recv.as_mut().poll(cx) {
-            Poll::Ready(_) => Poll::Ready(()),
-            Poll::Pending => {
-                this.registered = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+    fn respond(
+        &self,
+        message: Message,
+        peer: Option<SocketAddr>,
+        room: &mut FutureSlot,
+    ) -> impl Future<Output = Response> + Send {
+        let req = Request::new(message, peer, self.inner.config.max_body_bytes);
+        self.respond_in(req, room)
     }
 }

@@ -7,45 +7,34 @@
 //! targets, which have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE` is set on the socket at accept.
 //!
 //! What is deliberately *not* here: `write`/`write_vectored` (std's `write_vectored` on a
-//! socket is `writev`, which raises SIGPIPE). `sendfile` (no flags argument at all) is here
-//! only with the `sendfile` feature, and is called only on a thread whose SIGPIPE is blocked
-//! (see the crate docs on that feature).
+//! socket is `writev`, which raises SIGPIPE). `sendfile`, which takes no flags, is here only
+//! with the `sendfile` feature, as one call made only on a thread whose SIGPIPE is blocked
+//! (`zero_copy.rs` explains why that is enough). Anything layered on a TCP connection (TLS,
+//! an upgraded protocol) writes through [`TcpTransport`], so through this module.
+//!
+//! The module knows nothing of requests, files or servers: it receives, sends, makes the
+//! listening socket, and asks the runtime whether a `recv` that found nothing should yield
+//! (`runtime.rs`).
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
-use std::sync::atomic::Ordering;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::task::{Context, Poll};
 
 use async_io::Async;
 use rustix::net::{RecvFlags, SendFlags};
 
-use crate::{Transport, server};
+use crate::runtime::MissedRecv;
+use crate::transport::Transport;
 
 /// A TCP connection as a [`Transport`]: reads with `recv`, writes with `send(MSG_NOSIGNAL)`.
 #[derive(Debug)]
 pub struct TcpTransport {
     stream: Async<TcpStream>,
     peer: Option<SocketAddr>,
-    /// [`server::tasks_run`] at the last `recv`, and how many times in a row a `recv` found
-    /// nothing and yielded (see [`MISS_YIELDS`]). Atomics only to be `Sync`: one task uses them.
-    last_recv: AtomicU64,
-    misses: AtomicU8,
+    missed: MissedRecv,
 }
-
-/// A `recv` that finds nothing while other connections are being served yields to them up to
-/// this many times, trying again after each, before waiting on the reactor.
-///
-/// Under load a keep-alive client's next request usually arrives while the other connections
-/// have their turn; waiting on the reactor instead costs an `epoll_ctl` and puts the
-/// connection at the back of the queue once more when the request does arrive, and the
-/// latency of those requests made the 99th percentile (measured at 64 connections: 960 µs
-/// waiting at once, 694 µs yielding up to 4 times, same throughput). A server with nothing
-/// else to run waits at once. (A task polled on another thread than last time compares two
-/// threads' counts: at worst it yields a few times for nothing.)
-const MISS_YIELDS: u8 = 4;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
@@ -68,8 +57,7 @@ impl TcpTransport {
         Ok(TcpTransport {
             stream,
             peer,
-            last_recv: AtomicU64::new(0),
-            misses: AtomicU8::new(0),
+            missed: MissedRecv::default(),
         })
     }
 
@@ -94,101 +82,77 @@ impl TcpTransport {
     }
 }
 
-/// Sends the response head in `out`, then `*len` bytes of `file` from `*offset` with
-/// `sendfile(2)`, without copying them, where this is allowed: the `sendfile` feature, a TCP
-/// transport, and a thread that holds SIGPIPE blocked (see `zero_copy.rs`; checked before
-/// every call, in the same poll as the call). The head goes with `MSG_MORE`, so it shares
-/// segments with the file (what `TCP_CORK` does for nginx).
-///
-/// Returns `false` if it did not send everything: `*offset` and `*len` then say what is left,
-/// and `out` holds the head still to send (or is empty if it went); the caller copies the rest.
+/// What one `sendfile` call did.
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
-pub(crate) async fn send_file<T: Transport>(
-    transport: &T,
-    out: &mut Vec<u8>,
-    file: &std::fs::File,
-    offset: &mut u64,
-    len: &mut u64,
-    timeout: std::time::Duration,
-) -> io::Result<bool> {
-    /// At most this much per call, so one response cannot hold the thread for long.
-    const MAX_PER_CALL: usize = 1 << 20;
-    let Some(tcp) = (transport as &dyn std::any::Any).downcast_ref::<TcpTransport>() else {
-        return Ok(false);
-    };
-    if !crate::zero_copy::allowed_here() {
-        return Ok(false);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendFile {
+    /// This many bytes of the file went out (`0`: the file ended before `count`).
+    Sent(usize),
+    /// This thread does not hold SIGPIPE blocked: `sendfile` was not called, and the caller
+    /// copies the file instead.
+    NotHere,
+}
+
+#[cfg(all(feature = "sendfile", target_os = "linux"))]
+impl TcpTransport {
+    /// Sends `buf` with `MSG_MORE` as well as `MSG_NOSIGNAL`: the kernel holds it back to
+    /// share segments with what follows (a response head before its file; what `TCP_CORK`
+    /// does for nginx).
+    pub(crate) fn poll_send_more(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_send_with(cx, buf, SEND_FLAGS | SendFlags::MORE)
     }
-    let more = SEND_FLAGS | SendFlags::MORE;
-    crate::transport::send_all_with(out, timeout, |cx, head| tcp.poll_send_with(cx, head, more))
-        .await?;
-    out.clear();
-    let mut deadline = crate::transport::Deadline::new();
-    std::future::poll_fn(|cx| {
-        while *len > 0 {
-            // Checked before every call: the task may have moved to another thread.
+
+    /// One `sendfile(2)` of at most `count` bytes of `file` from `*offset` (advanced by what
+    /// was sent), waiting for the reactor while the socket is full: the only `sendfile` in
+    /// smolweb.
+    ///
+    /// It is called only where SIGPIPE cannot kill the process: the thread must hold SIGPIPE
+    /// blocked (`zero_copy.rs`), checked in the same poll as the call, since a task may move
+    /// between threads between two polls. Elsewhere it answers [`SendFile::NotHere`].
+    pub(crate) fn poll_send_file(
+        &self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+        offset: &mut u64,
+        count: usize,
+    ) -> Poll<io::Result<SendFile>> {
+        loop {
             if !crate::zero_copy::allowed_here() {
-                return Poll::Ready(Ok(false));
+                return Poll::Ready(Ok(SendFile::NotHere));
             }
-            let count = usize::try_from(*len)
-                .unwrap_or(usize::MAX)
-                .min(MAX_PER_CALL);
-            match rustix::fs::sendfile(&tcp.stream, file, Some(&mut *offset), count) {
-                Ok(0) => return Poll::Ready(Err(crate::fs::shrank())),
+            match rustix::fs::sendfile(&self.stream, file, Some(&mut *offset), count) {
                 Ok(n) => {
-                    crate::zero_copy::BYTES.fetch_add(n as u64, Ordering::Relaxed);
-                    *len -= n as u64;
-                    deadline.reset();
-                    continue;
+                    crate::zero_copy::BYTES.fetch_add(n as u64, Relaxed);
+                    return Poll::Ready(Ok(SendFile::Sent(n)));
                 }
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(rustix::io::Errno::AGAIN) => {}
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
-            match tcp.stream.poll_writable(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    return deadline.poll_timeout(cx, timeout, "write made no progress");
-                }
-            }
+            std::task::ready!(self.stream.poll_writable(cx))?;
         }
-        Poll::Ready(Ok(true))
-    })
-    .await
-}
-
-/// Without the `sendfile` feature (or off Linux): never; files are copied.
-#[cfg(not(all(feature = "sendfile", target_os = "linux")))]
-pub(crate) async fn send_file<T: Transport>(
-    _transport: &T,
-    _out: &mut Vec<u8>,
-    _file: &std::fs::File,
-    _offset: &mut u64,
-    _len: &mut u64,
-    _timeout: std::time::Duration,
-) -> io::Result<bool> {
-    Ok(false)
+    }
 }
 
 impl Transport for TcpTransport {
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         // Reading never raises SIGPIPE. Between keep-alive requests the connection yields to
-        // the other tasks before reading (see `conn.rs`), so under load this `recv` usually
+        // the other tasks before reading (`conn/mod.rs`), so under load this `recv` usually
         // finds the next request and no wait on the reactor (with its `epoll_ctl`) is needed.
-        let now = server::tasks_run();
-        let others_ran = now.wrapping_sub(self.last_recv.swap(now, Relaxed)) > 1;
+        let others_ran = self.missed.others_ran();
         loop {
             match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
                 Ok((n, _)) => {
-                    self.misses.store(0, Relaxed);
+                    self.missed.found();
                     return Poll::Ready(Ok(n));
                 }
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(rustix::io::Errno::AGAIN) => {
-                    let misses = self.misses.load(Relaxed);
-                    if others_ran && misses < MISS_YIELDS {
-                        self.misses.store(misses + 1, Relaxed);
+                    if self.missed.should_yield(others_ran) {
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }

@@ -1,18 +1,15 @@
-//! Zero-copy file sending with `sendfile(2)`, only where SIGPIPE cannot kill the process.
+//! Where `sendfile(2)` may run: threads that hold SIGPIPE blocked (the `sendfile` cargo
+//! feature, Linux only). Why that makes zero-copy files as safe as `send(MSG_NOSIGNAL)` is
+//! written once, in the crate docs ([Cargo features](crate#cargo-features)); the socket
+//! module, the runtime and the connection's file path point here.
 //!
-//! Enabled by the `sendfile` cargo feature (Linux only; off by default).
-//!
-//! `sendfile` takes no flags, so unlike `send(MSG_NOSIGNAL)` it raises SIGPIPE when the peer
-//! has closed the connection. The signal is sent to the calling *thread*. smolweb therefore
-//! uses `sendfile` only on a thread that holds a [`SigpipeBlock`]: SIGPIPE is blocked there, so
-//! a disconnect leaves the signal pending on that thread, where it does nothing, and `sendfile`
-//! fails with `EPIPE` like `send` does. The executor threads of [`Server`](crate::Server) hold
-//! one while they run. On any other thread (an executor you drive yourself) files are copied
-//! through `send` as usual.
-//!
-//! When a block ends on a thread where SIGPIPE was not blocked before, a pending SIGPIPE is
-//! first consumed (`sigwait`, after `/proc/thread-self/status` shows it pending), then the
-//! previous mask is restored: unblocking never delivers a signal that `sendfile` raised.
+//! The mechanism: a [`SigpipeBlock`] blocks SIGPIPE on its thread for as long as it lives (the
+//! [`Server`](crate::Server)'s executor threads hold one, `runtime.rs`); [`allowed_here`] is
+//! checked before every `sendfile`, in the same poll as the call (`socket.rs`), because a task
+//! may move to another thread between polls. When a block ends on a thread where SIGPIPE was
+//! not blocked before, a pending SIGPIPE is first consumed (`sigwait`, after
+//! `/proc/thread-self/status` shows it pending), then the previous mask is restored:
+//! unblocking never delivers a signal that `sendfile` raised.
 
 use std::cell::Cell;
 use std::io;
@@ -25,7 +22,7 @@ thread_local! {
     static HELD: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Bytes sent with `sendfile` by this process (see [`crate::fs::zero_copy_bytes`]).
+/// Bytes sent with `sendfile` by this process (see [`crate::zero_copy_bytes`]).
 pub(crate) static BYTES: AtomicU64 = AtomicU64::new(0);
 
 fn sigpipe() -> SigSet {

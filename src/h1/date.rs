@@ -1,4 +1,5 @@
-//! The `Date` header value, formatted once per second per thread.
+//! HTTP dates (RFC 9110 §5.6.7): the `Date` header formatted once per second per thread,
+//! and IMF-fixdates parsed for conditional requests.
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -67,6 +68,43 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Seconds since the Unix epoch from an IMF-fixdate, the only format smolweb sends. Obsolete
+/// formats (RFC 850, asctime) give `None`: a condition on them is false, so the client gets a
+/// full response, never a wrong `304`.
+pub(crate) fn parse(s: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let b = s.trim().as_bytes();
+    if b.len() != DATE_LEN || &b[25..] != b" GMT" || b[3] != b',' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> { super::fields::parse_length(&b[r]) };
+    let day = num(5..7)?;
+    let month = MONTHS.iter().position(|m| m.as_bytes() == &b[8..11])? as u64 + 1;
+    let year = num(12..16)?;
+    let (h, m, sec) = (num(17..19)?, num(20..22)?, num(23..25)?);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || year < 1970 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day)? * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// (year, month 1-12, day 1-31) to days since 1970-01-01, the inverse of [`civil_from_days`];
+/// `None` before the epoch.
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +115,14 @@ mod tests {
         assert_eq!(&format(784_111_777), b"Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(&format(951_782_400), b"Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(&format(4_102_444_799), b"Thu, 31 Dec 2099 23:59:59 GMT");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for secs in [0, 784_111_777, 951_782_400, 1_764_000_000] {
+            let text = format(secs);
+            assert_eq!(parse(std::str::from_utf8(&text).unwrap()), Some(secs));
+        }
+        assert_eq!(parse("Sunday, 06-Nov-94 08:49:37 GMT"), None);
     }
 }

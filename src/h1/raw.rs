@@ -5,13 +5,13 @@
 //! `http_types::Request` for them (a parsed `Url`, a hash map holding a copy of every header
 //! field) was about a third of the server's instructions for a small request and eight of its
 //! allocations. A head that qualifies is instead copied once, as text, with the offsets of its
-//! pieces; [`Request`](crate::Request) answers `method`, `path`, `query`, `version` and
-//! `header` from it directly, and builds the `http_types::Request` on the first call that
-//! hands one out (`url`, `headers`, `as_http`, or anything that changes the request).
+//! pieces; `method`, `path`, `query`, `version` and `header` are read from it directly, and
+//! the `http_types::Request` is built on the first call that hands one out (`url`, `headers`,
+//! `as_http`, or anything that changes the request).
 //!
 //! A head qualifies when its request has no body, its target is in origin form and is kept
 //! byte for byte by the URL parser ([`verbatim_target`]), it has at most [`INLINE_FIELDS`]
-//! header fields and it is ASCII. Any other head is built eagerly, as before. Both ways
+//! header fields and it is ASCII. Any other head is built at once. Both ways
 //! validate the same things at parse time: a head refused one way is refused the other.
 
 use std::fmt;
@@ -192,7 +192,7 @@ impl RawHead {
             debug_assert!(false, "a checked URL failed to parse: {url}");
             Url::parse("http://localhost/").expect("a valid URL")
         });
-        super::head::http_request(self.method, self.version, url, self.fields())
+        super::build::http_request(self.method, self.version, url, self.fields())
     }
 }
 

@@ -6,7 +6,7 @@ use super::date;
 
 /// How the body that follows a response head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Framing {
+pub(crate) enum ResponseFraming {
     /// The status never carries a body (1xx, 204, 304): no Content-Length either.
     NoBody,
     /// `Content-Length: n`.
@@ -47,18 +47,20 @@ fn is_safe(bytes: &[u8]) -> bool {
     !bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
 }
 
-/// Appends the status line and header section of `res` to `out`.
+/// Appends the status line and header section of `res` to `out`, and returns whether the
+/// connection stays open after this response.
 ///
-/// `keep` says whether the connection stays open after this response; it becomes false if
-/// the handler's response itself says `connection: close`. The `connection` header written
-/// follows from it (and, for HTTP/1.0 clients, says `keep-alive` when staying open).
+/// It stays open if `keep_alive` says so and the response itself does not say
+/// `connection: close`. The `connection` field written follows from that (and, for HTTP/1.0
+/// clients, says `keep-alive` when staying open).
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     res: &Response,
-    framing: Framing,
-    keep: &mut bool,
+    framing: ResponseFraming,
+    keep_alive: bool,
     http10: bool,
-) {
+) -> bool {
+    let mut keep = keep_alive;
     let status = res.status();
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, u64::from(u16::from(status)));
@@ -70,7 +72,7 @@ pub(crate) fn write_head(
         let name = name.as_str();
         if is_hop_by_hop(name) {
             if name == "connection" && values.iter().any(|v| lists_close(v.as_str())) {
-                *keep = false;
+                keep = false;
             }
             continue;
         }
@@ -93,20 +95,21 @@ pub(crate) fn write_head(
         out.extend_from_slice(b"\r\n");
     }
     match framing {
-        Framing::Length(n) => {
+        ResponseFraming::Length(n) => {
             out.extend_from_slice(b"content-length: ");
             push_decimal(out, n);
             out.extend_from_slice(b"\r\n");
         }
-        Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        Framing::NoBody | Framing::Close => {}
+        ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        ResponseFraming::NoBody | ResponseFraming::Close => {}
     }
-    match (*keep, http10) {
+    match (keep, http10) {
         (false, _) => out.extend_from_slice(b"connection: close\r\n"),
         (true, true) => out.extend_from_slice(b"connection: keep-alive\r\n"),
         (true, false) => {}
     }
     out.extend_from_slice(b"\r\n");
+    keep
 }
 
 /// Appends `n` in decimal (what `write!` does, without the formatting machinery).
@@ -155,8 +158,7 @@ mod tests {
         res.insert_header("content-length", "999");
         res.insert_header("connection", "Close");
         let mut out = Vec::new();
-        let mut keep = true;
-        write_head(&mut out, &res, Framing::Length(5), &mut keep, false);
+        let keep = write_head(&mut out, &res, ResponseFraming::Length(5), true, false);
         assert!(!keep, "the handler's connection: close is honoured");
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));

@@ -1,0 +1,78 @@
+//! [`Deadline`]: the timer behind every timeout a connection applies.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+
+/// A timeout for one kind of waiting: a request head, a body, a write making progress.
+///
+/// The clock starts at the first wait after [`reset`](Self::reset) (so an operation that never
+/// has to wait never reads the clock), and is reset by progress. The reactor timer behind it
+/// is kept and moved only when the deadline must come *earlier* than where it is armed; when
+/// it fires before the current deadline (which moved later since), it is re-armed. A
+/// keep-alive connection answering many requests therefore touches the timer about once per
+/// timeout period, not once per request.
+pub(crate) struct Deadline {
+    timer: Timer,
+    armed: Option<Instant>,
+    /// When the current wait times out; `None` until the clock starts.
+    due: Option<Instant>,
+}
+
+impl Deadline {
+    pub(crate) fn new() -> Self {
+        Deadline {
+            timer: Timer::never(),
+            armed: None,
+            due: None,
+        }
+    }
+
+    /// Progress was made (or a new wait begins): the next wait starts a new clock.
+    pub(crate) fn reset(&mut self) {
+        self.due = None;
+    }
+
+    /// `Pending` until the current wait has lasted `timeout`, then `Ready`.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, timeout: Duration) -> Poll<()> {
+        let due = match self.due {
+            Some(due) => due,
+            None => match Instant::now().checked_add(timeout) {
+                Some(due) => *self.due.insert(due),
+                // Too far in the future to represent: never.
+                None => return Poll::Pending,
+            },
+        };
+        loop {
+            if self.armed.is_none_or(|at| at > due) {
+                self.timer.set_at(due);
+                self.armed = Some(due);
+            }
+            match futures_lite::Stream::poll_next(Pin::new(&mut self.timer), cx) {
+                Poll::Pending => return Poll::Pending,
+                _ => {
+                    self.armed = None;
+                    if Instant::now() >= due {
+                        return Poll::Ready(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`poll_expired`](Self::poll_expired) as a `TimedOut` error saying `what` timed out.
+    pub(crate) fn poll_timeout<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        timeout: Duration,
+        what: &'static str,
+    ) -> Poll<io::Result<T>> {
+        match self.poll_expired(cx, timeout) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

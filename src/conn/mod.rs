@@ -1,0 +1,316 @@
+//! One connection: read a head, hand the request to the application, write the response,
+//! repeat.
+//!
+//! Requests on a connection are handled one after another, so pipelined requests are answered
+//! in order. Every byte goes out through [`Transport::poll_send`]. An I/O error ends only this
+//! connection; a client that went away is logged at debug level. The application is reached
+//! through [`Respond`] only: nothing here names a router, a handler or a service.
+//!
+//! | file | what it is |
+//! | --- | --- |
+//! | `mod.rs` | the keep-alive loop, one exchange, closing |
+//! | `shared.rs` | what the connection shares with a request's body reader |
+//! | `buffer.rs` | the read buffer |
+//! | `read.rs` | waiting for a request head |
+//! | `body.rs` | a request body's decoding, `100 Continue`, its limit |
+//! | `reader.rs` | the body as the handler reads it; draining the rest |
+//! | `write.rs` | response heads and bodies |
+//! | `send.rs` | writing a buffer through the transport, under the write timeout |
+//! | `file.rs` | file bodies: copied, or `sendfile` |
+//! | `deadline.rs` | the timer behind every timeout |
+
+mod body;
+mod buffer;
+mod deadline;
+mod file;
+mod read;
+mod reader;
+mod send;
+mod shared;
+mod write;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_lite::io::BufReader;
+use http_types::headers::CONTENT_TYPE;
+use http_types::{Body, Method, Response, StatusCode, Version};
+
+use self::body::{BodyState, Continue};
+use self::deadline::Deadline;
+use self::read::{HeadEvent, read_head};
+use self::reader::BodyReader;
+use self::shared::Shared;
+use self::write::{Reply, refuse, write_response};
+use crate::config::Config;
+use crate::h1::HeadError;
+use crate::h1::fields::RequestFraming;
+use crate::h1::head::RequestHead;
+use crate::h1::message::Message;
+use crate::h1::url::HeadCache;
+use crate::shutdown::Signal;
+use crate::transport::Transport;
+
+/// The write buffer is given back to the allocator between requests when it grew past this.
+const KEEP_WRITE_BUFFER: usize = 16 * 1024;
+/// Buffer between a request body and the handler reading it.
+const BODY_BUFFER: usize = 8 * 1024;
+/// When closing with request bytes possibly still arriving, input is read and discarded for
+/// at most this long, so the response is not lost to a TCP reset.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// The application as a connection sees it: something that answers a request.
+pub(crate) trait Respond: Sync {
+    /// What the application keeps per connection to answer its requests without allocating
+    /// each time (the room of its handlers' futures).
+    type Room: Default + Send;
+
+    /// Answers `message`, which came from `peer` (its body, if any, streams from the
+    /// connection as it is read).
+    fn respond(
+        &self,
+        message: Message,
+        peer: Option<SocketAddr>,
+        room: &mut Self::Room,
+    ) -> impl Future<Output = Response> + Send;
+}
+
+/// What the connection does after an exchange.
+enum After {
+    KeepAlive,
+    Close,
+    /// Close, but unread request bytes may still be arriving.
+    LingerAndClose,
+}
+
+/// Serves HTTP/1.1 on `transport` until the peer closes, an error ends the connection, a
+/// request or response asks to close, or `shutdown` begins while the connection is idle.
+pub(crate) async fn serve<A: Respond, T: Transport>(
+    app: &A,
+    config: &Config,
+    shutdown: &Signal,
+    transport: T,
+) {
+    let peer = transport.peer_addr();
+    let shared = Arc::new(Shared::new(transport));
+    let mut out = Vec::new();
+    // Made once per connection: waiting on it registers one listener, not one per request.
+    let mut stop = std::pin::pin!(shutdown.begun());
+    let mut deadline = Deadline::new();
+    let mut heads = HeadCache::default();
+    let mut room = A::Room::default();
+    loop {
+        if shutdown.has_begun() && shared.lock().buffer.is_empty() {
+            break;
+        }
+        let next_head = read_head(&shared, config, &mut deadline, &mut heads);
+        // An idle connection closes as soon as shutdown begins; a request already arriving
+        // is let in.
+        let stopped = async {
+            if !shutdown.has_begun() {
+                // Completes once, at shutdown; never polled again after that.
+                stop.as_mut().await;
+            }
+            if shared.lock().buffer.is_empty() {
+                Ok(HeadEvent::Closed)
+            } else {
+                std::future::pending().await
+            }
+        };
+        let head = match futures_lite::future::or(next_head, stopped).await {
+            Ok(HeadEvent::Head(head)) => head,
+            Ok(HeadEvent::Closed) => break,
+            Ok(HeadEvent::Refused(e)) => {
+                log::debug!("refused request from {peer:?}: {e}");
+                if refuse(&shared.transport, &mut out, e, config.write_timeout)
+                    .await
+                    .is_ok()
+                {
+                    linger(&shared.transport).await;
+                }
+                break;
+            }
+            Err(e) => {
+                log_end(peer, &e);
+                break;
+            }
+        };
+        let exchange = Exchange {
+            app,
+            config,
+            shutdown,
+            shared: &shared,
+            peer,
+        };
+        match exchange.run(head, &mut out, &mut room).await {
+            Ok(After::KeepAlive) => {}
+            Ok(After::Close) => break,
+            Ok(After::LingerAndClose) => {
+                linger(&shared.transport).await;
+                break;
+            }
+            Err(e) => {
+                log_end(peer, &e);
+                break;
+            }
+        }
+        out.clear();
+        if out.capacity() > KEEP_WRITE_BUFFER {
+            out = Vec::new();
+        }
+        if shared.lock().buffer.is_empty() {
+            // The client is reading the response and will send its next request a little
+            // later: let the other connections run first. Under load the request has arrived
+            // by then and is read at once; reading now would fail, and waiting now would cost
+            // an `epoll_ctl` and a trip through the reactor. Idle, it costs one failing
+            // `recv` before the wait.
+            futures_lite::future::yield_now().await;
+        }
+    }
+}
+
+/// One request and its response, and what they leave the connection to do.
+struct Exchange<'a, A, T> {
+    app: &'a A,
+    config: &'a Config,
+    shutdown: &'a Signal,
+    shared: &'a Arc<Shared<T>>,
+    peer: Option<SocketAddr>,
+}
+
+impl<A: Respond, T: Transport> Exchange<'_, A, T> {
+    async fn run(
+        self,
+        head: RequestHead,
+        out: &mut Vec<u8>,
+        room: &mut A::Room,
+    ) -> io::Result<After> {
+        let config = self.config;
+        let shared = self.shared;
+        let RequestHead {
+            mut message,
+            framing,
+            keep_alive,
+            expect_continue,
+            asterisk,
+            ..
+        } = head;
+        let head_only = message.method() == Method::Head;
+        let http10 = message.version() == Some(Version::Http1_0);
+        let limit = config.max_streamed_body_bytes;
+        if let (RequestFraming::Length(n), Some(limit)) = (framing, limit) {
+            if n > limit {
+                let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
+                log::debug!("refused request from {:?}: {e}", self.peer);
+                refuse(&shared.transport, out, e, config.write_timeout).await?;
+                return Ok(After::LingerAndClose);
+            }
+        }
+        let generation = {
+            let mut input = shared.lock();
+            input.body.begin(framing, expect_continue, limit);
+            input.body.generation
+        };
+        if framing != RequestFraming::None {
+            let reader = BodyReader::new(shared.clone(), generation, config.body_timeout);
+            let len = match framing {
+                RequestFraming::Length(n) => usize::try_from(n).ok(),
+                _ => None,
+            };
+            let request = message.http_mut();
+            let had_type = request.header(CONTENT_TYPE).is_some();
+            request.set_body(Body::from_reader(
+                BufReader::with_capacity(BODY_BUFFER, reader),
+                len,
+            ));
+            if !had_type {
+                // http-types invents a content type for any body it is given; a client's
+                // request must show only what the client sent.
+                request.remove_header(CONTENT_TYPE);
+            }
+        }
+
+        let res = if asterisk {
+            // `OPTIONS *` asks about the server in general: a plain success, no handler.
+            crate::template::response(StatusCode::Ok)
+        } else {
+            self.app.respond(message, self.peer, room).await
+        };
+
+        // Once shutdown has begun, every response closes its connection. Decided before the
+        // response, so that it says `Connection: close`: a client held back by
+        // `Expect: 100-continue` that was never answered, or a malformed body. (A body merely
+        // left unread is drained after the response, which may stream it.)
+        let keep_alive = keep_alive && !self.shutdown.has_begun() && {
+            let input = shared.lock();
+            !matches!(input.body.state, BodyState::Broken)
+                && !matches!(input.body.continue_, Continue::Owed(_))
+        };
+        let reply = Reply {
+            head_only,
+            http10,
+            keep_alive,
+            timeout: config.write_timeout,
+        };
+        // The response goes first: its body may be streaming the request body.
+        let mut keep = write_response(&shared.transport, out, res, reply).await?;
+        // Whatever of the request body is left must go before the next request.
+        let body_done = shared.lock().body.is_done();
+        let mut unread_input = !body_done;
+        if keep && !body_done {
+            let drained = reader::drain(shared, config.max_drain_bytes, config.body_timeout)
+                .await
+                .unwrap_or(false);
+            keep = drained;
+            unread_input = !drained;
+        }
+        Ok(match (keep, unread_input) {
+            (true, _) => After::KeepAlive,
+            (false, false) => After::Close,
+            (false, true) => After::LingerAndClose,
+        })
+    }
+}
+
+/// Closes gracefully while the client may still be sending: ends our side (FIN after the
+/// response), then reads and discards input until the client closes or [`LINGER`] passes.
+/// Closing with unread input instead would make the kernel reset the connection and could
+/// destroy the response still in flight.
+async fn linger<T: Transport>(transport: &T) {
+    if transport.shutdown_write().is_err() {
+        return;
+    }
+    // One clock for the whole linger: input arriving does not extend it.
+    let mut deadline = Deadline::new();
+    let _ = std::future::poll_fn(|cx| {
+        // On the stack of this poll only, so it is not part of every connection's future.
+        let mut scratch = [0u8; 4096];
+        loop {
+            match transport.poll_recv(cx, &mut scratch) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => break,
+                Poll::Ready(Ok(_)) => {}
+                Poll::Pending => {
+                    return deadline.poll_timeout::<()>(cx, LINGER, "linger");
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+    .await;
+}
+
+/// A connection ending on an error: a client that went away is not news.
+fn log_end(peer: Option<SocketAddr>, e: &io::Error) {
+    use io::ErrorKind::*;
+    match e.kind() {
+        BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected | UnexpectedEof
+        | TimedOut => {
+            log::debug!("connection from {peer:?} ended: {e}")
+        }
+        _ => log::warn!("connection from {peer:?} failed: {e}"),
+    }
+}

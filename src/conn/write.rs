@@ -1,0 +1,180 @@
+//! Writing responses: the head encoded into the connection's write buffer, then the body —
+//! copied behind the head for a known length (a small response is one `send`), one chunk per
+//! read for an unknown length, or a file (`file.rs`).
+//!
+//! Every byte goes out through `send.rs`, that is through `Transport::poll_send`.
+
+use std::io;
+use std::time::Duration;
+
+use futures_lite::{AsyncRead, AsyncReadExt};
+use http_types::Response;
+
+use super::file::send_file;
+use super::send::send_all;
+use crate::fs::FileBody;
+use crate::h1::HeadError;
+use crate::h1::encode::{self, CHUNK_HEADER_LEN, LAST_CHUNK, ResponseFraming};
+use crate::response::text_response;
+use crate::transport::Transport;
+
+/// A response body with a known length is copied into the write buffer and sent in pieces of
+/// at most this much.
+const SEND_CHUNK: usize = 64 * 1024;
+/// Read size for bodies of unknown length, each sent as one chunk as soon as it is read.
+const STREAM_CHUNK: usize = 16 * 1024;
+
+/// How a response is written: what the request asked and allows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reply {
+    /// A `HEAD` request: the head only.
+    pub(crate) head_only: bool,
+    /// An HTTP/1.0 client: no chunked framing.
+    pub(crate) http10: bool,
+    /// Whether the connection may stay open after this response.
+    pub(crate) keep_alive: bool,
+    /// How long a write may make no progress.
+    pub(crate) timeout: Duration,
+}
+
+/// Writes `res` (head and body) into `out` and through `transport`; returns whether the
+/// connection stays open after it (the response or its framing may close it).
+pub(crate) async fn write_response<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    mut res: Response,
+    reply: Reply,
+) -> io::Result<bool> {
+    let timeout = reply.timeout;
+    let file = res.ext_mut().remove::<FileBody>();
+    // The body is read through the response itself (it is an `AsyncRead`): taking it out
+    // would make http-types invent a content type.
+    let len = match &file {
+        Some(file) => Some(file.len),
+        None => res.len().map(|n| n as u64),
+    };
+    let mut keep_alive = reply.keep_alive;
+    let framing = match len {
+        _ if !encode::status_has_body(res.status()) => ResponseFraming::NoBody,
+        Some(n) => ResponseFraming::Length(n),
+        None if !reply.http10 => ResponseFraming::Chunked,
+        None => {
+            keep_alive = false;
+            ResponseFraming::Close
+        }
+    };
+    out.clear();
+    let keep_alive = encode::write_head(out, &res, framing, keep_alive, reply.http10);
+    if reply.head_only || framing == ResponseFraming::NoBody {
+        send_all(transport, out, timeout).await?;
+        return Ok(keep_alive);
+    }
+    match (file, framing) {
+        (Some(file), _) => send_file(transport, out, file, timeout).await?,
+        (None, ResponseFraming::Length(n)) => {
+            send_sized(transport, out, &mut res, n, timeout).await?
+        }
+        (None, framing) => {
+            let chunked = framing == ResponseFraming::Chunked;
+            send_streamed(transport, out, &mut res, chunked, timeout).await?
+        }
+    }
+    Ok(keep_alive)
+}
+
+/// Answers a refused head: its status, a one-line reason, `Connection: close`.
+pub(crate) async fn refuse<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    e: HeadError,
+    timeout: Duration,
+) -> io::Result<()> {
+    let res = text_response(e.status, format!("{}\n", e.reason));
+    let reply = Reply {
+        head_only: false,
+        http10: false,
+        keep_alive: false,
+        timeout,
+    };
+    write_response(transport, out, res, reply).await.map(drop)
+}
+
+/// Reads up to `max` bytes of `body` onto the end of `out`; returns how many.
+async fn read_onto(
+    body: &mut (impl AsyncRead + Unpin),
+    out: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
+    let start = out.len();
+    out.resize(start + max, 0);
+    let result = body.read(&mut out[start..]).await;
+    out.truncate(start + *result.as_ref().unwrap_or(&0));
+    result
+}
+
+/// A body of known length: head and body share sends; small responses take one `send`.
+async fn send_sized<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    body: &mut (impl AsyncRead + Unpin),
+    len: u64,
+    timeout: Duration,
+) -> io::Result<()> {
+    let mut left = len;
+    while left > 0 {
+        let room = SEND_CHUNK.saturating_sub(out.len()).max(4096);
+        let n = read_onto(
+            body,
+            out,
+            room.min(usize::try_from(left).unwrap_or(usize::MAX)),
+        )
+        .await?;
+        if n == 0 {
+            // The framing promised more: the only honest ending is closing the connection.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "response body shorter than its length",
+            ));
+        }
+        left -= n as u64;
+        if out.len() >= SEND_CHUNK || left == 0 {
+            send_all(transport, out, timeout).await?;
+            out.clear();
+        }
+    }
+    if !out.is_empty() {
+        send_all(transport, out, timeout).await?;
+    }
+    Ok(())
+}
+
+/// A body of unknown length: each read is sent at once, as a chunk or (HTTP/1.0) raw.
+async fn send_streamed<T: Transport>(
+    transport: &T,
+    out: &mut Vec<u8>,
+    body: &mut (impl AsyncRead + Unpin),
+    chunked: bool,
+    timeout: Duration,
+) -> io::Result<()> {
+    loop {
+        let slot = out.len();
+        if chunked {
+            out.resize(slot + CHUNK_HEADER_LEN, 0);
+        }
+        let n = read_onto(body, out, STREAM_CHUNK).await?;
+        if n == 0 {
+            out.truncate(slot);
+            if chunked {
+                out.extend_from_slice(LAST_CHUNK);
+            }
+            send_all(transport, out, timeout).await?;
+            return Ok(());
+        }
+        if chunked {
+            encode::write_chunk_header(&mut out[slot..slot + CHUNK_HEADER_LEN], n);
+            out.extend_from_slice(b"\r\n");
+        }
+        send_all(transport, out, timeout).await?;
+        out.clear();
+    }
+}

@@ -1,0 +1,202 @@
+//! [`FileResponse`]: one open file as a response, with its validators and ranges.
+
+use std::io;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_types::headers::{CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use http_types::{Method, Response, StatusCode};
+
+use super::body::{FILE_CHUNK, FileBody};
+use super::mime::content_type;
+use super::open::open_nonblocking;
+use super::range::{ByteRange, parse_range};
+use crate::h1::date;
+use crate::request::Request;
+use crate::response::IntoResponse;
+use crate::template;
+
+/// One file as a response, with `Content-Type`, `Content-Length`, `Last-Modified`, `ETag` and
+/// `Accept-Ranges`; [`respond_to`](Self::respond_to) also answers `Range`, `If-Range`,
+/// `If-None-Match` and `If-Modified-Since`.
+///
+/// ```no_run
+/// use smolweb::{FileResponse, Request, Response, Result, Router};
+///
+/// async fn report(req: Request) -> Result<Response> {
+///     Ok(FileResponse::open("reports/latest.pdf")?.respond_to(&req))
+/// }
+/// let app = Router::new().get("/report", report);
+/// # let _ = app;
+/// ```
+#[derive(Debug)]
+pub struct FileResponse {
+    file: std::fs::File,
+    len: u64,
+    modified: Option<SystemTime>,
+    mime: &'static str,
+    chunk: usize,
+}
+
+impl FileResponse {
+    /// Opens a file (one `open`, one `fstat`). Anything but a regular file (a directory, a
+    /// device) is refused with `NotFound`.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref();
+        let file = open_nonblocking(path)?;
+        let meta = file.metadata()?;
+        Self::from_open(file, &meta, path)
+    }
+
+    pub(crate) fn from_open(
+        file: std::fs::File,
+        meta: &std::fs::Metadata,
+        path: &Path,
+    ) -> io::Result<Self> {
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "not a regular file",
+            ));
+        }
+        let mime = content_type(path);
+        Ok(FileResponse {
+            file,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            mime,
+            chunk: FILE_CHUNK,
+        })
+    }
+
+    /// Sets the chunk size (at least 1 byte).
+    ///
+    /// **Default:** [`FILE_CHUNK`] (64 KiB). **Unit:** bytes.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// The strong validator: file length and modification time (RFC 9110 §8.8.3).
+    fn etag(&self) -> String {
+        use std::fmt::Write;
+        let (secs, nanos) = self
+            .modified_since_epoch()
+            .map_or((0, 0), |d| (d.as_secs(), d.subsec_nanos()));
+        // Room for the longest (three 16-digit numbers), so it is written without growing.
+        let mut etag = String::with_capacity(52);
+        let _ = write!(etag, "\"{:x}-{secs:x}.{nanos:x}\"", self.len);
+        etag
+    }
+
+    fn modified_since_epoch(&self) -> Option<Duration> {
+        self.modified?.duration_since(UNIX_EPOCH).ok()
+    }
+
+    fn base_response(&self, status: StatusCode, etag: &str) -> Response {
+        // Header names as http-types' constants: a name given as text is lowercased into a
+        // new `String` on every insert.
+        let mut res = template::file_response(status);
+        res.insert_header(ETAG, etag);
+        if let Some(modified) = self.modified_since_epoch() {
+            let date = date::format(modified.as_secs());
+            res.insert_header(
+                LAST_MODIFIED,
+                std::str::from_utf8(&date).unwrap_or_default(),
+            );
+        }
+        res
+    }
+
+    fn with_body(self, mut res: Response, offset: u64, len: u64) -> Response {
+        res.insert_header(CONTENT_TYPE, self.mime);
+        res.ext_mut().insert(FileBody {
+            file: self.file,
+            offset,
+            len,
+            chunk: self.chunk,
+        });
+        res
+    }
+
+    /// The response to `req`: `304` when a conditional says the client's copy is current,
+    /// `206` for a satisfiable single `Range`, `416` for an unsatisfiable one, else `200`.
+    ///
+    /// Several ranges in one `Range` header are answered with the whole file (`200`), which
+    /// RFC 9110 §14.2 allows; it spares a multipart encoder and a class of amplification.
+    pub fn respond_to(self, req: &Request) -> Response {
+        let etag = self.etag();
+        let method = req.method();
+        if (method == Method::Get || method == Method::Head) && self.not_modified(req, &etag) {
+            return self.base_response(StatusCode::NotModified, &etag);
+        }
+        let range = req
+            .header("range")
+            .filter(|_| self.if_range_holds(req, &etag));
+        match range.map(|r| parse_range(r, self.len)) {
+            Some(Some(ByteRange::Satisfiable(start, end))) => {
+                let mut res = self.base_response(StatusCode::PartialContent, &etag);
+                res.insert_header(CONTENT_RANGE, format!("bytes {start}-{end}/{}", self.len));
+                self.with_body(res, start, end - start + 1)
+            }
+            Some(Some(ByteRange::Unsatisfiable)) => {
+                let mut res = self.base_response(StatusCode::RequestedRangeNotSatisfiable, &etag);
+                res.insert_header(CONTENT_RANGE, format!("bytes */{}", self.len));
+                res
+            }
+            // No Range, a malformed one, or several: the whole file.
+            Some(None) | None => {
+                let res = self.base_response(StatusCode::Ok, &etag);
+                let len = self.len;
+                self.with_body(res, 0, len)
+            }
+        }
+    }
+
+    /// RFC 9110 §13.1.2–§13.1.3: If-None-Match (weak comparison, `*`), else If-Modified-Since.
+    fn not_modified(&self, req: &Request, etag: &str) -> bool {
+        if let Some(inm) = req.header("if-none-match") {
+            return inm
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || weak_eq(tag, etag));
+        }
+        match (
+            req.header("if-modified-since").and_then(date::parse),
+            self.modified_since_epoch(),
+        ) {
+            (Some(since), Some(modified)) => modified.as_secs() <= since,
+            _ => false,
+        }
+    }
+
+    /// RFC 9110 §13.1.5: a Range applies only if If-Range (when present) still holds, by
+    /// strong comparison of the entity tag or exact match of the date.
+    fn if_range_holds(&self, req: &Request, etag: &str) -> bool {
+        match req.header("if-range").map(str::trim) {
+            None => true,
+            Some(tag) if tag.starts_with('"') => tag == etag,
+            Some(tag) if tag.starts_with("W/") => false,
+            Some(date) => match (date::parse(date), self.modified_since_epoch()) {
+                (Some(d), Some(m)) => d == m.as_secs(),
+                _ => false,
+            },
+        }
+    }
+}
+
+impl IntoResponse for FileResponse {
+    /// The whole file with `200` (no request to read conditionals from: see
+    /// [`FileResponse::respond_to`]).
+    fn into_response(self) -> Response {
+        let etag = self.etag();
+        let res = self.base_response(StatusCode::Ok, &etag);
+        let len = self.len;
+        self.with_body(res, 0, len)
+    }
+}
+
+/// Weak comparison of entity tags (RFC 9110 §8.8.3.2).
+fn weak_eq(a: &str, b: &str) -> bool {
+    a.trim_start_matches("W/") == b.trim_start_matches("W/")
+}

@@ -1,0 +1,43 @@
+//! Files as responses: [`FileResponse`] for one file, [`ServeDir`] for a directory tree.
+//!
+//! # How a file is sent
+//!
+//! A file response carries a `FileBody` (the open file, the byte range, the chunk size) in the
+//! response's extensions instead of an `http_types::Body`, so the connection reaches the file
+//! directly: it reads a chunk with a positioned read (`pread`) into the connection's write
+//! buffer, right behind the response head, and sends it with `send(MSG_NOSIGNAL)` through the
+//! socket module; then the next chunk into the same buffer. A small file therefore costs one
+//! `open`, one `fstat`, one `pread` and one `send`; a large one holds one chunk of memory
+//! (64 KiB by default) however large it is. If the client goes away, the send fails with
+//! `EPIPE`/`ECONNRESET`, the connection ends, and the file and buffer are dropped at once.
+//!
+//! Opening, `fstat` and reads run inline on the executor thread, as nginx does: for files in
+//! the page cache they take microseconds, and a hop to a thread pool per read would cost more
+//! than the read. Storage that can stall for long (network file systems) is better served by
+//! a dedicated server.
+//!
+//! Middleware sees a file response with an empty `Body` (`res.len() == Some(0)`); the
+//! `content-length` sent is the file's.
+//!
+//! | file | what it is |
+//! | --- | --- |
+//! | `body.rs` | `FileBody`: the range of an open file a response carries |
+//! | `open.rs` | opening (`O_NONBLOCK`, beneath a root) and positioned reads |
+//! | `file.rs` | `FileResponse`: validators, conditionals, ranges |
+//! | `range.rs` | parsing `Range` |
+//! | `mime.rs` | content types by extension |
+//! | `serve_dir.rs` | `ServeDir`: request paths to files under a root |
+//!
+//! Nothing here writes to a socket: the connection sends a `FileBody` (`conn/file.rs`).
+
+mod body;
+mod file;
+mod mime;
+mod open;
+mod range;
+mod serve_dir;
+
+pub use body::FILE_CHUNK;
+pub(crate) use body::{FileBody, shrank};
+pub use file::FileResponse;
+pub use serve_dir::ServeDir;

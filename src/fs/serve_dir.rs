@@ -1,0 +1,193 @@
+//! [`ServeDir`]: the files under a directory, on a route.
+
+use std::borrow::Cow;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http_types::{Response, StatusCode};
+
+use super::body::FILE_CHUNK;
+use super::file::FileResponse;
+use super::open::Beneath;
+use crate::handler::{BoxFuture, Handler};
+use crate::request::Request;
+use crate::response::status_response;
+use crate::slot::FutureSlot;
+use crate::template;
+
+/// Serves the files under a directory, on a route ending in a wildcard:
+///
+/// ```no_run
+/// use smolweb::{Router, ServeDir};
+/// let app = Router::new().get("/static/*path", ServeDir::new("./public"));
+/// # let _ = app;
+/// ```
+///
+/// `GET /static/css/site.css` sends `./public/css/site.css`. The wildcard (or, on a route
+/// without one, the whole path) is split on `/` and each segment percent-decoded once;
+/// a segment that is `.` or `..`, or decodes to one containing `/`, `\`, NUL, or that looks
+/// like a drive (`C:`), is refused with `400`. The file is then opened so that nothing outside
+/// the root can be reached, else `404`: on Linux with one `openat2(RESOLVE_BENEATH)` from a
+/// handle on the root (the kernel refuses any step out of it); where that refuses an absolute
+/// symlink, or elsewhere, by canonicalizing the path (following every symlink) and requiring
+/// it to lie under the canonicalized root. A symlink pointing outside the root is never
+/// followed out; one pointing elsewhere inside it is served. A directory serves its `index.html` (a
+/// path without the trailing `/` is first redirected to `./name/`, a relative reference),
+/// else `404`; there are no listings. Missing files are `404`, unreadable ones `403`.
+#[derive(Debug, Clone)]
+pub struct ServeDir {
+    root: Beneath,
+    chunk: usize,
+}
+
+impl ServeDir {
+    /// Serves `root`. It is canonicalized and opened now if it exists (looked up on each
+    /// request otherwise).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root: Arc<Path> = root.into().into();
+        ServeDir {
+            root: Beneath::new(root),
+            chunk: FILE_CHUNK,
+        }
+    }
+
+    /// Sets the chunk size files are sent in.
+    ///
+    /// **Default:** [`FILE_CHUNK`] (64 KiB). **Unit:** bytes.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// The relative path a request names, or the status refusing it. Borrowed from `raw` when
+    /// it is one as it stands: no escapes and no empty segments.
+    fn relative_path(raw: &str) -> Result<Cow<'_, Path>, StatusCode> {
+        let mut as_sent = true;
+        for segment in raw.split('/') {
+            as_sent &= !segment.is_empty() && matches!(Self::segment(segment)?, Cow::Borrowed(_));
+        }
+        if as_sent {
+            return Ok(Cow::Borrowed(Path::new(raw)));
+        }
+        let mut rel = PathBuf::new();
+        for segment in raw.split('/').filter(|s| !s.is_empty()) {
+            rel.push(&*Self::segment(segment)?);
+        }
+        Ok(Cow::Owned(rel))
+    }
+
+    /// One segment of a request's path, decoded; `400` for one that could step out of the
+    /// root or name something else than a file in it.
+    fn segment(segment: &str) -> Result<Cow<'_, str>, StatusCode> {
+        let text = match crate::percent::decode(segment).ok_or(StatusCode::BadRequest)? {
+            Cow::Borrowed(bytes) => {
+                Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| StatusCode::BadRequest)?)
+            }
+            Cow::Owned(bytes) => {
+                Cow::Owned(String::from_utf8(bytes).map_err(|_| StatusCode::BadRequest)?)
+            }
+        };
+        let bad = text == "."
+            || text == ".."
+            || text.bytes().any(|b| matches!(b, b'/' | b'\\' | 0))
+            || (text.len() >= 2
+                && text.as_bytes()[1] == b':'
+                && text.as_bytes()[0].is_ascii_alphabetic());
+        if bad {
+            return Err(StatusCode::BadRequest);
+        }
+        Ok(text)
+    }
+
+    fn serve(&self, req: &Request) -> Response {
+        let raw = req.raw_wildcard().unwrap_or_else(|| req.path());
+        let rel = match Self::relative_path(raw) {
+            Ok(rel) => rel,
+            Err(status) => return status_response(status),
+        };
+        let opened = self.root.open(&rel).and_then(|file| {
+            let meta = file.metadata()?;
+            if !meta.is_dir() {
+                return FileResponse::from_open(file, &meta, &rel).map(Ok);
+            }
+            if !req.path().ends_with('/') {
+                return Ok(Err(redirect_to_directory(req)));
+            }
+            let index = rel.join("index.html");
+            let file = self.root.open(&index)?;
+            let meta = file.metadata()?;
+            FileResponse::from_open(file, &meta, &index).map(Ok)
+        });
+        match opened {
+            Ok(Ok(file)) => file.chunk_size(self.chunk).respond_to(req),
+            Ok(Err(redirect)) => redirect,
+            Err(e) => io_error_response(&e),
+        }
+    }
+}
+
+/// The redirect from a directory's path to the same path with a trailing `/`, so relative
+/// links in its index resolve. A relative reference (`./name/`): never an absolute or
+/// protocol-relative URL that a path like `//evil.example` could turn into an open redirect.
+fn redirect_to_directory(req: &Request) -> Response {
+    let name = req.path().rsplit('/').next().unwrap_or_default();
+    let query = req.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut res = template::response(StatusCode::MovedPermanently);
+    res.insert_header("location", format!("./{name}/{query}"));
+    res
+}
+
+fn io_error_response(e: &io::Error) -> Response {
+    let status = match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => {
+            StatusCode::NotFound
+        }
+        io::ErrorKind::PermissionDenied => StatusCode::Forbidden,
+        _ if rustix::io::Errno::from_io_error(e) == Some(rustix::io::Errno::LOOP) => {
+            StatusCode::NotFound
+        }
+        _ => {
+            log::warn!("serving a file failed: {e}");
+            StatusCode::InternalServerError
+        }
+    };
+    status_response(status)
+}
+
+impl Handler for ServeDir {
+    fn call(&self, req: Request) -> BoxFuture<Response> {
+        let res = self.serve(&req);
+        Box::pin(std::future::ready(res))
+    }
+
+    fn call_in(&self, req: Request, slot: &mut FutureSlot) {
+        slot.put(std::future::ready(self.serve(&req)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_escaping_segments() {
+        for bad in [
+            "..", "a/../b", "%2e%2e", "%2E%2e/x", "a%2fb", "a%5cb", "a%00", "C:", "c:%5cwin",
+            "%zz", "%",
+        ] {
+            assert!(ServeDir::relative_path(bad).is_err(), "accepted {bad}");
+        }
+        let rel = |raw| ServeDir::relative_path(raw).map(Cow::into_owned);
+        assert_eq!(rel("a//b/c.txt"), Ok(PathBuf::from("a/b/c.txt")));
+        assert_eq!(rel("with%20space"), Ok(PathBuf::from("with space")));
+        assert_eq!(rel("a/b%20c/d"), Ok(PathBuf::from("a/b c/d")));
+        assert_eq!(rel("/a/b/"), Ok(PathBuf::from("a/b")));
+        assert_eq!(rel(""), Ok(PathBuf::new()));
+        // As sent: borrowed, not copied.
+        assert!(matches!(
+            ServeDir::relative_path("a/b.txt"),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+}

@@ -1,0 +1,166 @@
+//! Graceful shutdown, in one place: the signal connections watch, and the drain that waits
+//! for them.
+//!
+//! Shutdown begins with [`Signal::begin`]: idle keep-alive connections close at once, busy
+//! ones after the response in progress (which says `Connection: close`). A server's accept
+//! loop then stops accepting and waits on its [`Drain`]: each connection task it spawned holds
+//! a [`Tracked`], and the drain completes when the last one is dropped, or, at the deadline,
+//! cancels the connections still open. Nothing polls: every wait here ends with a channel
+//! closing, and no message is ever sent on these channels.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use async_io::Timer;
+use smol::channel::{self, Receiver, Recv, Sender};
+
+/// The moment shutdown begins, as something connections can wait for.
+#[derive(Debug)]
+pub(crate) struct Signal {
+    /// Closed by [`begin`](Self::begin).
+    tx: Sender<()>,
+    rx: Receiver<()>,
+}
+
+impl Signal {
+    pub(crate) fn new() -> Self {
+        let (tx, rx) = channel::bounded(1);
+        Signal { tx, rx }
+    }
+
+    /// Begins shutdown (once; later calls do nothing).
+    pub(crate) fn begin(&self) {
+        self.tx.close();
+    }
+
+    pub(crate) fn has_begun(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// Completes when shutdown begins.
+    pub(crate) fn begun(&self) -> Closed<'_> {
+        Closed::new(&self.rx)
+    }
+}
+
+/// The connections one accept loop spawned, to wait for at shutdown.
+#[derive(Debug)]
+pub(crate) struct Drain {
+    /// Each [`Tracked`] holds a clone; `idle` reads end of channel once all are dropped.
+    tracker: Sender<()>,
+    idle: Receiver<()>,
+    /// Dropped when the drain gives up: every [`Tracked`] future is then cancelled.
+    cancel: Sender<()>,
+    cancelled: Receiver<()>,
+}
+
+impl Drain {
+    pub(crate) fn new() -> Self {
+        let (tracker, idle) = channel::bounded(1);
+        let (cancel, cancelled) = channel::bounded(1);
+        Drain {
+            tracker,
+            idle,
+            cancel,
+            cancelled,
+        }
+    }
+
+    /// A token for one more connection: it counts until dropped.
+    pub(crate) fn track(&self) -> Tracked {
+        Tracked {
+            _held: self.tracker.clone(),
+            cancelled: self.cancelled.clone(),
+        }
+    }
+
+    /// Connections tracked and not yet finished.
+    pub(crate) fn open(&self) -> usize {
+        self.tracker.sender_count() - 1
+    }
+
+    /// Waits until every tracked connection has finished, for at most `deadline`, then
+    /// cancels the rest; returns how many were cancelled.
+    pub(crate) async fn wait(self, deadline: Duration) -> usize {
+        let Drain {
+            tracker,
+            idle,
+            cancel,
+            ..
+        } = self;
+        drop(tracker);
+        let finished = async {
+            // Never a message: this returns when the last tracker is dropped.
+            let _ = idle.recv().await;
+        };
+        let timeout = async {
+            Timer::after(deadline).await;
+        };
+        futures_lite::future::or(finished, timeout).await;
+        let left = idle.sender_count();
+        drop(cancel);
+        left
+    }
+}
+
+/// One connection counted by a [`Drain`].
+#[derive(Debug)]
+pub(crate) struct Tracked {
+    _held: Sender<()>,
+    cancelled: Receiver<()>,
+}
+
+impl Tracked {
+    /// Runs `connection` until it ends or the drain cancels it; the connection stops counting
+    /// when this returns (or is dropped).
+    pub(crate) async fn run(self, connection: impl Future<Output = ()>) {
+        let cancelled = Closed::new(&self.cancelled);
+        futures_lite::future::or(connection, cancelled).await;
+    }
+}
+
+/// Completes when `rx`'s channel is closed (no message is ever sent on it).
+///
+/// Cheap to poll over and over, as a connection does for every request: once its listener is
+/// registered with a waker, a poll with the same waker is one atomic load. The listener is
+/// polled again only when the channel has closed or the waker changed.
+pub(crate) struct Closed<'a> {
+    rx: &'a Receiver<()>,
+    recv: Pin<Box<Recv<'a, ()>>>,
+    registered: Option<Waker>,
+}
+
+impl<'a> Closed<'a> {
+    fn new(rx: &'a Receiver<()>) -> Self {
+        Closed {
+            rx,
+            recv: Box::pin(rx.recv()),
+            registered: None,
+        }
+    }
+}
+
+impl Future for Closed<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let same_waker = this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if same_waker && !this.rx.is_closed() {
+            // The registered listener will wake this waker when the channel closes.
+            return Poll::Pending;
+        }
+        match this.recv.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(()),
+            Poll::Pending => {
+                this.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
