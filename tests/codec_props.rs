@@ -6,12 +6,12 @@
 //!     transport gets byte-for-byte the response it gets written whole (the `date` line
 //!     aside).
 
-mod util;
+mod support;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
 use smolweb::h1::ChunkedDecoder;
 use smolweb::{Request, Router, Service, memory};
-use util::{Rng, random_splits};
+use support::{Rng, random_splits};
 
 // ---------------------------------------------------------------------------------------
 // (a) Chunked round trip

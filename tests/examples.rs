@@ -8,15 +8,19 @@
 //! the file server); the test reads it from there.
 //!
 //! Every wait is bounded, and every child is killed when its guard is dropped, whether the
-//! test passed or panicked.
+//! test passed or panicked. Requests go through the strict raw client of `tests/support`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
+
+use support::{Conn, RawResponse, parse_all};
 
 /// How long an example may take to print its address, and the bound on each socket read.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -96,13 +100,28 @@ impl Example {
         example
     }
 
-    /// Sends one raw request (which should say `Connection: close`) and reads the response.
-    fn send(&self, raw: &[u8]) -> HttpResponse {
-        send(self.addr, raw)
+    /// Sends one raw request (which should say `Connection: close`) and reads the response:
+    /// until the server closes (bounded in time and size), then exactly one response, after
+    /// any `100 Continue`.
+    fn send(&self, raw: &[u8]) -> RawResponse {
+        let mut conn = Conn::connect_with(self.addr, TIMEOUT);
+        // A server may answer (and close) before taking a whole body; read what it said anyway.
+        conn.write_tolerant(raw);
+        let mut responses = parse_all(&conn.read_to_close())
+            .into_iter()
+            .skip_while(|res| res.status == 100);
+        let res = responses.next().expect("a complete response");
+        let more: Vec<u16> = responses.map(|r| r.status).collect();
+        assert!(
+            more.is_empty(),
+            "more than one response: {} then {more:?}",
+            res.status
+        );
+        res
     }
 
     /// `GET path` with `Connection: close`.
-    fn get(&self, path: &str) -> HttpResponse {
+    fn get(&self, path: &str) -> RawResponse {
         self.send(
             format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
         )
@@ -116,127 +135,6 @@ fn parse_addr(line: &str) -> Option<SocketAddr> {
         .find(|c: char| c.is_whitespace() || c == '/' || c == ')')
         .unwrap_or(rest.len());
     rest[..end].parse().ok()
-}
-
-#[derive(Debug)]
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-    stream
-}
-
-/// Writes `raw`, then reads until the server closes (bounded in time and size).
-fn send(addr: SocketAddr, raw: &[u8]) -> HttpResponse {
-    let mut stream = connect(addr);
-    // A server may answer (and close) before taking a whole body; read what it said anyway.
-    let _ = stream.write_all(raw);
-    read_response(&mut stream)
-}
-
-fn read_response(stream: &mut TcpStream) -> HttpResponse {
-    let deadline = Instant::now() + TIMEOUT;
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        assert!(Instant::now() < deadline, "response took too long");
-        assert!(bytes.len() < 16 * 1024 * 1024, "response too large");
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&buf[..n]),
-            // A reset after the response arrived still leaves the response in `bytes`.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !bytes.is_empty() => {
-                break;
-            }
-            Err(e) => panic!("reading the response: {e}"),
-        }
-    }
-    parse_response(&bytes)
-}
-
-/// Parses one response, skipping `100 Continue`, and undoes chunked framing.
-fn parse_response(mut bytes: &[u8]) -> HttpResponse {
-    loop {
-        let end = find(bytes, b"\r\n\r\n").expect("a complete response head");
-        let head = std::str::from_utf8(&bytes[..end]).expect("ASCII head");
-        let rest = &bytes[end + 4..];
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap();
-        let status: u16 = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-        if status == 100 {
-            bytes = rest;
-            continue;
-        }
-        let headers: Vec<(String, String)> = lines
-            .map(|l| {
-                let (n, v) = l.split_once(':').expect("header field");
-                (n.trim().to_ascii_lowercase(), v.trim().to_string())
-            })
-            .collect();
-        let mut res = HttpResponse {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        res.body = if res
-            .header("transfer-encoding")
-            .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-        {
-            dechunk(rest)
-        } else if let Some(len) = res.header("content-length") {
-            let len: usize = len.parse().expect("content-length");
-            assert_eq!(rest.len(), len, "body length vs content-length");
-            rest.to_vec()
-        } else {
-            rest.to_vec()
-        };
-        return res;
-    }
-}
-
-fn dechunk(mut input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = find(input, b"\r\n").expect("chunk size line");
-        let size_text = std::str::from_utf8(&input[..line_end]).unwrap();
-        let size_text = size_text.split(';').next().unwrap().trim();
-        let size = usize::from_str_radix(size_text, 16).expect("hex chunk size");
-        input = &input[line_end + 2..];
-        if size == 0 {
-            assert!(input.starts_with(b"\r\n"), "no trailers expected");
-            return out;
-        }
-        out.extend_from_slice(&input[..size]);
-        assert_eq!(&input[size..size + 2], b"\r\n", "chunk data ends with CRLF");
-        input = &input[size + 2..];
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A fresh directory under the temp dir, removed on drop.

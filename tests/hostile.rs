@@ -5,17 +5,15 @@
 //!
 //! Every refusal must say `connection: close` and the server must then close the socket.
 
-mod common;
-mod util;
+mod support;
 
-use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Conn, is_closed};
 use smolweb::{Config, Request, Router};
+use support::{Conn, is_closed};
 
 /// `Config::max_streamed_body_bytes` of the table's server.
 const STREAM_LIMIT: u64 = 64 * 1024;
@@ -486,25 +484,10 @@ fn config() -> Config {
     }
 }
 
-/// Writes all of `bytes`, tolerating a server that already answered and closed.
-fn write_tolerant(conn: &mut Conn, bytes: &[u8]) {
-    match conn.stream.write_all(bytes) {
-        Ok(()) => {}
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::BrokenPipe
-                    | io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionAborted
-            ) => {}
-        Err(e) => panic!("writing: {e}"),
-    }
-}
-
 /// Runs one row on a fresh connection; `Err` describes how the server got it wrong.
 fn run_row(addr: SocketAddr, row: &Row) -> Result<(), String> {
     let mut conn = Conn::connect(addr);
-    write_tolerant(&mut conn, &row.bytes);
+    conn.write_tolerant(&row.bytes);
     if row.then == Then::HalfClose {
         let _ = conn.stream.shutdown(Shutdown::Write);
     }
@@ -585,7 +568,7 @@ fn run_rows(addr: SocketAddr, rows: Vec<Row>, workers: usize) -> Vec<String> {
                     if let Err(e) = run_row(addr, row) {
                         failures.push(format!("{}: {e}", row.name));
                     }
-                    let ok = common::get(addr, "/");
+                    let ok = support::get(addr, "/");
                     if ok.status != 200 || ok.body != b"ok" {
                         failures.push(format!(
                             "{}: afterwards a valid request got {} {:?}",
@@ -618,7 +601,7 @@ fn table_has_enough_rows_with_unique_names() {
 #[test]
 fn hostile_requests_are_refused_and_the_server_survives() {
     let hits = Arc::new(AtomicUsize::new(0));
-    let addr = util::serve(app(hits.clone()), config(), 2);
+    let addr = support::serve(app(hits.clone()), config(), 2);
     let rows = rows();
     let count = rows.len();
     let failures = run_rows(addr, rows, 6);
@@ -741,14 +724,14 @@ fn smuggling_probes() -> Vec<Probe> {
 #[test]
 fn no_request_is_ever_smuggled() {
     let hits = Arc::new(AtomicUsize::new(0));
-    let addr = util::serve(app(hits.clone()), config(), 2);
+    let addr = support::serve(app(hits.clone()), config(), 2);
     let probes = smuggling_probes();
     let threads: Vec<_> = probes
         .into_iter()
         .map(|(name, bytes, want)| {
             std::thread::spawn(move || {
                 let got: Vec<(u16, String)> =
-                    common::parse_all(&common::send_raw(addr, bytes.as_bytes()))
+                    support::parse_all(&support::send_raw(addr, bytes.as_bytes()))
                         .into_iter()
                         .map(|r| {
                             // Refusals' bodies are reasons, not worth pinning down.
@@ -778,7 +761,7 @@ fn no_request_is_ever_smuggled() {
     );
 
     // The counter does count: a legitimate request to the route is seen.
-    let res = common::get(addr, "/smuggled");
+    let res = support::get(addr, "/smuggled");
     assert_eq!((res.status, res.text()), (200, "smuggled"));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
@@ -788,7 +771,7 @@ fn no_request_is_ever_smuggled() {
 #[test]
 fn body_sent_after_a_refused_expectation_is_not_a_request() {
     let hits = Arc::new(AtomicUsize::new(0));
-    let addr = util::serve(app(hits.clone()), config(), 1);
+    let addr = support::serve(app(hits.clone()), config(), 1);
     let mut conn = Conn::connect(addr);
     conn.write(
         format!(
@@ -800,7 +783,7 @@ fn body_sent_after_a_refused_expectation_is_not_a_request() {
     let res = conn.read_response();
     assert_eq!((res.status, res.text()), (200, "fixed"));
     assert!(res.connection_has("close"), "{res:?}");
-    write_tolerant(&mut conn, SMUGGLED.as_bytes());
+    conn.write_tolerant(SMUGGLED.as_bytes());
     let rest = conn.read_to_close();
     assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
     assert_eq!(
@@ -813,7 +796,7 @@ fn body_sent_after_a_refused_expectation_is_not_a_request() {
 /// The URL of each request on a keep-alive connection comes from that request's own `Host`.
 #[test]
 fn host_may_change_between_requests_on_one_connection() {
-    let addr = util::serve(app(Arc::default()), config(), 1);
+    let addr = support::serve(app(Arc::default()), config(), 1);
     let mut conn = Conn::connect(addr);
     for host in ["a.example", "b.example", "a.example", "localhost:8080"] {
         conn.write(format!("GET /y HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
@@ -837,7 +820,7 @@ fn draining_counts_chunk_framing_too() {
         max_drain_bytes: 64 * 1024,
         ..config()
     };
-    let addr = util::serve(app(Arc::default()), config, 1);
+    let addr = support::serve(app(Arc::default()), config, 1);
     let mut conn = Conn::connect(addr);
     let mut piece = b"1;".to_vec();
     piece.extend(std::iter::repeat_n(b'e', 4000));
@@ -847,7 +830,7 @@ fn draining_counts_chunk_framing_too() {
         bytes.extend_from_slice(&piece);
     }
     bytes.extend_from_slice(format!("0\r\n\r\n{FINAL}").as_bytes());
-    write_tolerant(&mut conn, &bytes);
+    conn.write_tolerant(&bytes);
     let res = conn.read_response();
     assert_eq!((res.status, res.text()), (200, "fixed"));
     let next = conn.try_read_response(false);

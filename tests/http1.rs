@@ -1,15 +1,17 @@
 //! The HTTP/1.1 core over real sockets: persistence, pipelining, body framing both ways,
 //! `100 Continue`, error responses and refused heads.
 
-mod common;
+mod support;
 
 use std::io::{self, Write};
 use std::thread;
 use std::time::Duration;
 
-use common::{Conn, RawResponse, call, get, is_closed, request, send_raw, spawn, spawn_with};
 use serde::{Deserialize, Serialize};
 use smolweb::{Body, Config, Error, IntoResponse, Json, Request, Response, Router, StatusCode};
+use support::{
+    Conn, RawResponse, call, get, is_closed, parse_all, request, send_raw, serve, spawn,
+};
 
 const HELLO: &str = "Hello, World!";
 
@@ -191,7 +193,7 @@ fn pipelined_requests_stop_after_one_asking_to_close() {
     let mut bytes = request("GET", "/p/0", "", b"");
     bytes.extend(request("GET", "/p/1", "Connection: close\r\n", b""));
     bytes.extend(request("GET", "/p/2", "", b""));
-    let responses = common::parse_all(&send_raw(addr, &bytes));
+    let responses = parse_all(&send_raw(addr, &bytes));
     let bodies: Vec<_> = responses.iter().map(|r| r.text().to_string()).collect();
     assert_eq!(bodies, ["/p/0", "/p/1"]);
     assert!(responses[1].connection_has("close"));
@@ -266,14 +268,14 @@ fn small_head_limit_holds_for_heads_that_arrive_in_one_read() {
         max_head_bytes: 1024,
         ..Config::default()
     };
-    let addr = spawn_with(app(), config);
+    let addr = serve(app(), config, 1);
     let big = format!("X-Pad: {}\r\n", "p".repeat(2000));
     let raw = send_raw(addr, &request("GET", "/hello", &big, b""));
-    let res = &common::parse_all(&raw)[0];
+    let res = &parse_all(&raw)[0];
     assert_eq!(res.status, 431, "{res:?}");
     let fits = format!("X-Pad: {}\r\n", "p".repeat(500));
     let raw = send_raw(addr, &request("GET", "/hello", &fits, b""));
-    assert_eq!(common::parse_all(&raw)[0].status, 200);
+    assert_eq!(parse_all(&raw)[0].status, 200);
 }
 
 #[test]
@@ -332,7 +334,7 @@ fn keep_alive_timeout_closes_an_idle_connection() {
         keep_alive_timeout: Duration::from_millis(200),
         ..Config::default()
     };
-    let addr = spawn_with(app(), config);
+    let addr = serve(app(), config, 1);
     let mut conn = Conn::connect(addr);
     assert_hello_works(&mut conn);
     // The read timeout (5 s) bounds the wait; the server should close after ~200 ms.
@@ -345,7 +347,7 @@ fn header_timeout_closes_a_stalled_head() {
         header_timeout: Duration::from_millis(200),
         ..Config::default()
     };
-    let addr = spawn_with(app(), config);
+    let addr = serve(app(), config, 1);
     let mut conn = Conn::connect(addr);
     conn.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n");
     let rest = conn.read_to_close();
@@ -781,7 +783,7 @@ fn small_limit() -> Config {
 
 #[test]
 fn body_over_the_limit_is_413() {
-    let addr = spawn_with(app(), small_limit());
+    let addr = serve(app(), small_limit(), 1);
     let mut conn = Conn::connect(addr);
     conn.write(&request(
         "POST",
@@ -801,7 +803,7 @@ fn body_over_the_limit_is_413() {
 
 #[test]
 fn chunked_body_over_the_limit_is_413() {
-    let addr = spawn_with(app(), small_limit());
+    let addr = serve(app(), small_limit(), 1);
     let mut conn = Conn::connect(addr);
     conn.write(&request(
         "POST",
@@ -829,7 +831,7 @@ fn conflicting_framing_is_400_and_closes() {
 
 /// Sends `bytes`, expects one refusal with `status` and the connection closed.
 fn assert_refused(addr: std::net::SocketAddr, bytes: &[u8], status: u16) {
-    let responses = common::parse_all(&send_raw(addr, bytes));
+    let responses = parse_all(&send_raw(addr, bytes));
     assert_eq!(responses.len(), 1, "{responses:?}");
     assert_eq!(responses[0].status, status, "{responses:?}");
     assert!(responses[0].connection_has("close"), "{responses:?}");
@@ -852,7 +854,7 @@ fn limits_give_414_and_431() {
         max_headers: 8,
         ..Config::default()
     };
-    let addr = spawn_with(app(), config);
+    let addr = serve(app(), config, 1);
     let long = format!("/p/{}", "a".repeat(100));
     assert_refused(addr, &request("GET", &long, "", b""), 414);
     let many: String = (0..20).map(|i| format!("X-{i}: y\r\n")).collect();
@@ -903,7 +905,7 @@ fn response_body_longer_than_its_length_is_cut_to_it() {
 #[test]
 fn absolute_form_target_is_routed_by_its_path() {
     let addr = spawn(app());
-    let responses = common::parse_all(&send_raw(
+    let responses = parse_all(&send_raw(
         addr,
         b"GET http://example.com/p/abs?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n",
     ));
@@ -926,18 +928,18 @@ fn two_host_headers_are_400() {
 #[test]
 fn options_asterisk_is_not_a_bad_request() {
     let addr = spawn(app());
-    let responses = common::parse_all(&send_raw(addr, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let responses = parse_all(&send_raw(addr, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"));
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0].status, 200, "{responses:?}");
     // Only OPTIONS may use the asterisk form.
-    let responses = common::parse_all(&send_raw(addr, b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let responses = parse_all(&send_raw(addr, b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"));
     assert_eq!(responses[0].status, 400, "{responses:?}");
 }
 
 #[test]
 fn http11_without_host_is_400() {
     let addr = spawn(app());
-    let responses = common::parse_all(&send_raw(addr, b"GET /hello HTTP/1.1\r\n\r\n"));
+    let responses = parse_all(&send_raw(addr, b"GET /hello HTTP/1.1\r\n\r\n"));
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0].status, 400);
     assert!(responses[0].connection_has("close"));

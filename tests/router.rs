@@ -1,14 +1,14 @@
 //! The router over real sockets: matching, precedence, 404/405, HEAD, nesting, state and
 //! middleware; plus one exchange through `memory::pair` with no port at all.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{call, get, spawn};
 use smolweb::{Method, Middleware, Next, Request, Response, Router, StatusCode};
+use support::{call, get, spawn};
 
 /// A handler answering with a fixed text.
 fn text(body: &'static str) -> impl smolweb::Handler {
@@ -605,8 +605,8 @@ fn in_memory_connection_runs_through_the_router() {
     let (mut client, server) = memory::pair();
     let bytes = smol::block_on(async {
         let conn = smol::spawn(async move { service.serve_connection(server).await });
-        let mut requests = common::request("GET", "/users/7", "", b"");
-        requests.extend(common::request(
+        let mut requests = support::request("GET", "/users/7", "", b"");
+        requests.extend(support::request(
             "GET",
             "/nope",
             "Connection: close\r\n",
@@ -618,7 +618,7 @@ fn in_memory_connection_runs_through_the_router() {
         conn.await;
         bytes
     });
-    let responses = common::parse_all(&bytes);
+    let responses = support::parse_all(&bytes);
     assert_eq!(responses.len(), 2);
     assert_eq!(responses[0].status, 200);
     assert_eq!(responses[0].text(), "7");

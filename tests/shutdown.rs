@@ -1,7 +1,6 @@
 //! Graceful shutdown with `run_until`, and the `max_connections` limit.
 
-mod common;
-mod util;
+mod support;
 
 use std::io;
 use std::net::TcpStream;
@@ -10,9 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
-use common::Conn;
 use smolweb::{Config, Router};
-use util::{ReadEnd, read_until_end, wait_for};
+use support::{Conn, ReadEnd, read_until_end, wait_for};
 
 const SLOW: Duration = Duration::from_secs(1);
 
@@ -31,19 +29,19 @@ fn app(slow_started: Arc<AtomicUsize>) -> Router {
 #[test]
 fn graceful_shutdown_closes_idle_finishes_busy_and_refuses_new() {
     let slow_started = Arc::new(AtomicUsize::new(0));
-    let server = util::serve_until(app(slow_started.clone()), Config::default(), 2);
+    let server = support::serve_until(app(slow_started.clone()), Config::default(), 2);
     let addr = server.addr;
 
     // An idle keep-alive connection: one request answered, then nothing.
     let mut idle = Conn::connect(addr);
-    idle.write(&common::request("GET", "/", "", b""));
+    idle.write(&support::request("GET", "/", "", b""));
     let res = idle.read_response();
     assert_eq!((res.status, res.text()), (200, "ok"));
     assert!(!res.connection_has("close"));
 
     // A slow request, under way in its handler.
     let mut busy = Conn::connect(addr);
-    busy.write(&common::request("GET", "/slow", "", b""));
+    busy.write(&support::request("GET", "/slow", "", b""));
     assert!(
         wait_for(Duration::from_secs(5), Duration::from_millis(2), || {
             slow_started.load(Ordering::SeqCst) == 1
@@ -111,8 +109,8 @@ fn graceful_shutdown_closes_idle_finishes_busy_and_refuses_new() {
 
 #[test]
 fn shutdown_with_no_connections_returns_at_once() {
-    let server = util::serve_until(app(Arc::default()), Config::default(), 1);
-    let res = common::get(server.addr, "/");
+    let server = support::serve_until(app(Arc::default()), Config::default(), 1);
+    let res = support::get(server.addr, "/");
     assert_eq!(res.status, 200);
     let signalled = Instant::now();
     server.stop.close();
@@ -141,9 +139,9 @@ fn shutdown_timeout_drops_requests_that_take_too_long() {
         shutdown_timeout: Duration::from_millis(200),
         ..Config::default()
     };
-    let server = util::serve_until(app(slow_started.clone()), config, 1);
+    let server = support::serve_until(app(slow_started.clone()), config, 1);
     let mut busy = Conn::connect(server.addr);
-    busy.write(&common::request("GET", "/slow", "", b""));
+    busy.write(&support::request("GET", "/slow", "", b""));
     assert!(wait_for(
         Duration::from_secs(5),
         Duration::from_millis(2),
@@ -178,20 +176,20 @@ fn max_connections_holds_the_next_client_until_one_closes() {
         max_connections: 2,
         ..Config::default()
     };
-    let addr = util::serve(app(Arc::default()), config, 1);
+    let addr = support::serve(app(Arc::default()), config, 1);
 
     // Two connections, each proven accepted by an answered request, then left idle.
     let mut first = Conn::connect(addr);
     let mut second = Conn::connect(addr);
     for conn in [&mut first, &mut second] {
-        conn.write(&common::request("GET", "/", "", b""));
+        conn.write(&support::request("GET", "/", "", b""));
         assert_eq!(conn.read_response().status, 200);
     }
 
     // A third: the kernel completes its handshake (backlog), but the server does not accept
     // it, so its request goes unanswered.
     let mut third = Conn::connect(addr);
-    third.write(&common::request("GET", "/", "Connection: close\r\n", b""));
+    third.write(&support::request("GET", "/", "Connection: close\r\n", b""));
     third
         .stream
         .set_read_timeout(Some(Duration::from_millis(700)))
@@ -209,7 +207,7 @@ fn max_connections_holds_the_next_client_until_one_closes() {
     drop(first);
     third
         .stream
-        .set_read_timeout(Some(common::TIMEOUT))
+        .set_read_timeout(Some(support::TIMEOUT))
         .expect("read timeout");
     let res = third.read_response();
     assert_eq!((res.status, res.text()), (200, "ok"));
@@ -220,7 +218,7 @@ fn max_connections_holds_the_next_client_until_one_closes() {
     );
 
     // The second is still served on its own connection.
-    second.write(&common::request("GET", "/", "", b""));
+    second.write(&support::request("GET", "/", "", b""));
     assert_eq!(second.read_response().status, 200);
 }
 
@@ -230,16 +228,10 @@ fn per_core_listeners_serve_and_shut_down() {
     let server = smolweb::Server::bind_per_core("127.0.0.1:0")
         .expect("bind 127.0.0.1:0")
         .threads(2);
-    let addr = server.local_addr();
-    let (stop, signal) = smol::channel::bounded::<()>(1);
-    let thread = std::thread::spawn(move || {
-        server.run_until(app(Arc::default()), async move {
-            let _ = signal.recv().await;
-        })
-    });
+    let support::Stoppable { addr, stop, thread } = support::run_until(server, app(Arc::default()));
     // Many fresh connections: the kernel spreads them over both listeners.
     for _ in 0..40 {
-        let res = common::get(addr, "/");
+        let res = support::get(addr, "/");
         assert_eq!((res.status, res.body.as_slice()), (200, &b"ok"[..]));
     }
     stop.close();

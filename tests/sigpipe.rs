@@ -8,6 +8,8 @@
 //! `SMOLWEB_STORM_REQUESTS` sets the number of storm requests (default 10,000); `.ci/run`
 //! runs 100,000 in release mode and prints the figures.
 
+mod support;
+
 use std::io::{IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -16,8 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use smolweb::{Router, ServeDir, Server};
+use smolweb::{Config, Router, ServeDir};
+use support::{Conn, Rng, connect_with, fd_count, serve, wait_for};
 
+/// Read and write timeout of every client socket here.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const FILE_SIZE: usize = 8 * 1024 * 1024 + 123;
 const CONCURRENCY: usize = 32;
 const REQUEST: &[u8] = b"GET /big.bin HTTP/1.1\r\nHost: storm\r\n\r\n";
@@ -54,12 +59,6 @@ fn set_linger_zero(stream: &TcpStream) {
     assert_eq!(rc, 0, "setsockopt(SO_LINGER)");
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -69,23 +68,9 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Deterministic per-thread pseudo-random numbers (xorshift64*).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
+/// Deterministic pseudo-random bytes (xorshift64*).
 fn file_contents() -> Vec<u8> {
-    let mut rng = Rng(0x5eed);
-    (0..FILE_SIZE).map(|_| rng.next() as u8).collect()
+    Rng::from_state(0x5eed).bytes(FILE_SIZE)
 }
 
 /// A server on a loopback port serving a directory holding `big.bin`.
@@ -95,39 +80,25 @@ fn start_server() -> (SocketAddr, Vec<u8>) {
     std::fs::create_dir_all(&dir).unwrap();
     let contents = file_contents();
     std::fs::write(dir.join("big.bin"), &contents).unwrap();
-    let server = Server::bind("127.0.0.1:0").unwrap().threads(2);
-    let addr = server.local_addr();
     let app = Router::new().get("/*path", ServeDir::new(&dir));
-    std::thread::spawn(move || server.run(app));
-    (addr, contents)
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
+    (serve(app, Config::default(), 2), contents)
 }
 
 /// Downloads the file whole and returns the body.
 fn full_download(addr: SocketAddr) -> Vec<u8> {
-    let mut s = connect(addr);
-    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: storm\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).unwrap();
-    let split = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("response head")
-        + 4;
-    let head = String::from_utf8_lossy(&all[..split]).to_string();
+    let mut conn = Conn::connect_with(addr, IO_TIMEOUT);
+    conn.write(b"GET /big.bin HTTP/1.1\r\nHost: storm\r\nConnection: close\r\n\r\n");
+    let res = conn.read_response();
+    let head = String::from_utf8_lossy(&res.head).to_string();
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(
         head.contains(&format!("content-length: {FILE_SIZE}\r\n")),
         "{head}"
     );
-    all.split_off(split)
+    // Nothing after the body, and then the server closes.
+    let rest = conn.read_to_close();
+    assert!(rest.is_empty(), "{} bytes after the body", rest.len());
+    res.body
 }
 
 /// Reads up to `n` bytes (or until EOF/error); returns how many arrived.
@@ -155,7 +126,7 @@ struct Counts {
 
 /// One client vanishing in one of the four ways; returns nothing: the server must cope.
 fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
-    let mut s = connect(addr);
+    let mut s = connect_with(addr, IO_TIMEOUT);
     let kind = rng.below(10);
     // Mostly short prefixes (cheap), sometimes deep into the 8 MiB.
     let prefix = if rng.below(10) == 0 {
@@ -213,7 +184,7 @@ fn disconnect_storm_with_default_sigpipe() {
     // Warm up (lazily created threads and descriptors), then take the baseline.
     assert!(full_download(addr) == contents);
     std::thread::sleep(Duration::from_millis(200));
-    let (fds_before, rss_before) = (open_fds(), rss_kib());
+    let (fds_before, rss_before) = (fd_count(), rss_kib());
 
     let counts = Arc::new(Counts::default());
     let next = Arc::new(AtomicU64::new(0));
@@ -222,7 +193,7 @@ fn disconnect_storm_with_default_sigpipe() {
         .map(|i| {
             let (counts, next) = (counts.clone(), next.clone());
             std::thread::spawn(move || {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1));
+                let mut rng = Rng::from_state(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1));
                 while next.fetch_add(1, Ordering::Relaxed) < requests {
                     vanish(addr, &mut rng, &counts);
                 }
@@ -241,13 +212,13 @@ fn disconnect_storm_with_default_sigpipe() {
         "full download after the storm differs"
     );
 
-    // Every connection's socket and file closed: back to the baseline within a few seconds.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut fds_after = open_fds();
-    while fds_after > fds_before && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        fds_after = open_fds();
-    }
+    // Every connection's socket and file closed: back to the baseline within a few seconds
+    // (the assertion below says whether it got there).
+    let mut fds_after = fd_count();
+    wait_for(Duration::from_secs(10), Duration::from_millis(50), || {
+        fds_after = fd_count();
+        fds_after <= fds_before
+    });
     let c = &*counts;
     println!(
         "storm: {requests} requests in {:.2} s ({:.0}/s) at concurrency {CONCURRENCY}; \

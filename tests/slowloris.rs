@@ -2,8 +2,7 @@
 //! stall. With short timeouts the server must keep answering everyone else promptly and
 //! close the slow connections on time.
 
-mod common;
-mod util;
+mod support;
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,10 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Conn;
 use futures_lite::AsyncReadExt;
 use smolweb::{Config, Request, Router};
-use util::{ReadEnd, read_until_end, wait_for};
+use support::{Conn, ReadEnd, read_until_end, wait_for};
 
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -163,7 +161,7 @@ fn dribble(
 
 #[test]
 fn dribbled_heads_do_not_slow_others_and_are_cut_at_the_header_timeout() {
-    let addr = util::serve(app(), config(), 2);
+    let addr = support::serve(app(), config(), 2);
     let started = Arc::new(AtomicUsize::new(0));
     let limit = HEADER_TIMEOUT + MARGIN + Duration::from_secs(2);
     let threads: Vec<_> = (0..DRIBBLE_THREADS)
@@ -185,7 +183,7 @@ fn dribbled_heads_do_not_slow_others_and_are_cut_at_the_header_timeout() {
     let mut slowest = Duration::ZERO;
     for i in 0..20 {
         let t = Instant::now();
-        let res = common::get(addr, "/");
+        let res = support::get(addr, "/");
         let took = t.elapsed();
         assert_eq!((res.status, res.text()), (200, "ok"), "request {i}");
         assert!(took < Duration::from_secs(1), "request {i} took {took:?}");
@@ -245,9 +243,9 @@ fn time_to_close(conn: &mut Conn, since: Instant) -> (Duration, ReadEnd, Vec<u8>
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
-    let addr = util::serve(app(), config(), 1);
+    let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
-    conn.write(&common::request("GET", "/", "", b""));
+    conn.write(&support::request("GET", "/", "", b""));
     let res = conn.read_response();
     assert_eq!((res.status, res.text()), (200, "ok"));
     assert!(!res.connection_has("close"));
@@ -263,7 +261,7 @@ fn idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
 
 #[test]
 fn connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
-    let addr = util::serve(app(), config(), 1);
+    let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
     let since = Instant::now();
     let (took, end, bytes) = time_to_close(&mut conn, since);
@@ -279,11 +277,11 @@ fn connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
 fn keep_alive_timer_restarts_with_each_request() {
     // Three requests, each 0.6 s after the last: 1.8 s in all, longer than the 1 s
     // keep-alive timeout, yet never idle that long at once.
-    let addr = util::serve(app(), config(), 1);
+    let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
     for i in 0..3 {
         std::thread::sleep(KEEP_ALIVE_TIMEOUT.mul_f32(0.6));
-        conn.write(&common::request("GET", "/", "", b""));
+        conn.write(&support::request("GET", "/", "", b""));
         let res = conn
             .try_read_response(false)
             .unwrap_or_else(|e| panic!("request {i}: {e}"));
@@ -314,10 +312,10 @@ fn recording_app(seen: Arc<Mutex<Vec<Result<usize, io::ErrorKind>>>>) -> Router 
 
 fn stalled_body_case(head_extra: &str, partial_body: &str) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let addr = util::serve(recording_app(seen.clone()), config(), 1);
+    let addr = support::serve(recording_app(seen.clone()), config(), 1);
     let mut conn = Conn::connect(addr);
     let started = Instant::now();
-    conn.write(&common::request(
+    conn.write(&support::request(
         "POST",
         "/stream",
         head_extra,
@@ -362,11 +360,11 @@ fn stalled_chunked_body_times_out_for_the_handler() {
 
 /// Sends a body that stalls to a handler using `body_string`; returns the response, how long
 /// it took, and the connection.
-fn stalled_body_string() -> (common::RawResponse, Duration, Conn, Instant) {
-    let addr = util::serve(app(), config(), 1);
+fn stalled_body_string() -> (support::RawResponse, Duration, Conn, Instant) {
+    let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
     let started = Instant::now();
-    conn.write(&common::request(
+    conn.write(&support::request(
         "POST",
         "/echo",
         "Content-Length: 100\r\n",
@@ -401,9 +399,9 @@ fn stalled_body_408_says_connection_close() {
 fn slow_but_steady_body_is_not_cut_by_the_body_timeout() {
     // body_timeout is an idle timeout: a byte every 200 ms (< 500 ms) for 1.6 s in all must
     // get through, although the whole body takes longer than the timeout.
-    let addr = util::serve(app(), config(), 1);
+    let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
-    conn.write(&common::request(
+    conn.write(&support::request(
         "POST",
         "/echo",
         "Content-Length: 8\r\n",

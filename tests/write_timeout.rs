@@ -4,62 +4,22 @@
 //!
 //! The two tests run one at a time (they count this process' descriptors).
 
-mod common;
-mod util;
+mod support;
 
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use smolweb::{Config, Router, ServeDir};
-use util::{ReadEnd, fd_count, read_until_end, wait_for};
+use support::{ReadEnd, connect_small_rcvbuf, fd_count, read_until_end, wait_for};
 
 const BIG: usize = 32 * 1024 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The tests count descriptors of the whole process: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// A client socket whose receive buffer is tiny, so the server's sends stall quickly.
-fn connect_small_rcvbuf(addr: SocketAddr) -> TcpStream {
-    let SocketAddr::V4(v4) = addr else {
-        panic!("IPv4 expected: {addr}")
-    };
-    // SAFETY: plain socket calls on a descriptor this function owns from creation on.
-    unsafe {
-        let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        assert!(raw >= 0, "socket: {}", io::Error::last_os_error());
-        let fd = OwnedFd::from_raw_fd(raw);
-        // Before connect, so the window advertised in the handshake is small too.
-        let size: libc::c_int = 4096;
-        let r = libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        assert_eq!(r, 0, "setsockopt: {}", io::Error::last_os_error());
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: v4.port().to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from_ne_bytes(v4.ip().octets()),
-            },
-            sin_zero: [0; 8],
-        };
-        let r = libc::connect(
-            fd.as_raw_fd(),
-            (&sin as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        );
-        assert_eq!(r, 0, "connect: {}", io::Error::last_os_error());
-        TcpStream::from(fd)
-    }
-}
 
 /// A directory holding `big.bin` (32 MiB), unique to this process.
 fn big_file_dir() -> PathBuf {
@@ -85,7 +45,7 @@ fn serve(dir: PathBuf) -> SocketAddr {
         write_timeout: WRITE_TIMEOUT,
         ..Config::default()
     };
-    util::serve(app, config, 1)
+    support::serve(app, config, 1)
 }
 
 /// Requests `target` and never reads: the server must drop the connection and release what
@@ -95,7 +55,7 @@ fn stalled_reader_is_dropped(target: &str, held: usize) {
     let dir = big_file_dir();
     let addr = serve(dir.clone());
     // Warm up (and wait for the server to close: reading to EOF), then take the baseline.
-    let warm = common::send_raw(
+    let warm = support::send_raw(
         addr,
         b"GET /files/big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n",
     );
@@ -106,7 +66,8 @@ fn stalled_reader_is_dropped(target: &str, held: usize) {
     );
     let baseline = fd_count();
 
-    let mut client = connect_small_rcvbuf(addr);
+    // A tiny receive buffer, so the server's sends stall quickly.
+    let mut client = connect_small_rcvbuf(addr, 4096);
     client
         .write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
         .expect("send request");

@@ -1,0 +1,31 @@
+//! The one helper module of the integration tests: servers on ephemeral ports, a strict raw
+//! HTTP/1.1 client over `std::net::TcpStream` (strict enough to notice framing mistakes), the
+//! parser of the responses it reads, bounded waits, and a seeded random number generator.
+//!
+//! Every read has a timeout and every loop a bound on both time and iterations, so a
+//! misbehaving server fails a test instead of hanging it.
+//!
+//! - [`server`]: `serve`, `spawn` and the stoppable `serve_until` / `run_until`.
+//! - [`client`]: sockets, [`Conn`], request builders and one-call exchanges, reading until
+//!   the server ends a connection.
+//! - [`response`]: [`RawResponse`] and the parser.
+//! - [`wait`]: the timeouts, `wait_for`, `fd_count`.
+//! - [`rng`]: [`Rng`] and `random_splits`.
+// Each test binary uses a subset of these helpers (and of the re-exports below).
+#![allow(dead_code, unused_imports)]
+
+pub mod client;
+pub mod response;
+pub mod rng;
+pub mod server;
+pub mod wait;
+
+#[cfg(unix)]
+pub use client::connect_small_rcvbuf;
+pub use client::{
+    Conn, ReadEnd, call, connect, connect_with, get, is_closed, read_until_end, request, send_raw,
+};
+pub use response::{RawResponse, contains, find, parse_all, preview};
+pub use rng::{Rng, random_splits};
+pub use server::{Stoppable, run_until, serve, serve_until, spawn};
+pub use wait::{DEADLINE, TIMEOUT, fd_count, wait_for};
