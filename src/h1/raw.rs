@@ -3,11 +3,11 @@
 //!
 //! Most handlers read the method, the path and perhaps a header or two. Building an
 //! `http_types::Request` for them (a parsed `Url`, a hash map holding a copy of every header
-//! field) was about a third of the server's instructions for a small request and eight of its
-//! allocations. A head that qualifies is instead copied once, as text, with the offsets of its
-//! pieces; `method`, `path`, `query`, `version` and `header` are read from it directly, and
-//! the `http_types::Request` is built on the first call that hands one out (`url`, `headers`,
-//! `as_http`, or anything that changes the request).
+//! field) would be the largest cost of a small request, in instructions and in allocations
+//! (the performance chapter has the figures). A head that qualifies is instead copied once, as
+//! text, with the offsets of its pieces; `method`, `path`, `query`, `version` and `header` are
+//! read from it directly, and the `http_types::Request` is built on the first call that hands
+//! one out (`url`, `headers`, `as_http`, or anything that changes the request).
 //!
 //! A head qualifies when its request has no body, its target is in origin form and is kept
 //! byte for byte by the URL parser ([`verbatim_target`]), it has at most [`INLINE_FIELDS`]
