@@ -13,9 +13,8 @@ use crate::response::IntoResponse;
 ///
 /// [`Handler::call_in`](crate::Handler::call_in) puts a future in the slot; awaiting the slot
 /// (it is a future itself) runs it to its response and leaves the slot empty, with its
-/// allocation kept. The next
-/// [`put`](Self::put) of a future of the same type moves it into that room; a future of
-/// another type replaces the room. A response known at once is put as
+/// allocation kept. The next [`put`](Self::put) of a future of the same type moves it into
+/// that room; a future of another type replaces the room. A response known at once is put as
 /// `std::future::ready(response)`.
 ///
 /// ```
