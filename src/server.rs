@@ -256,8 +256,10 @@ async fn accept_until(
             };
             let (service, tracked) = (service.clone(), drain.track());
             ex.spawn(async move {
-                let _slot = slot;
-                tracked.run(service.serve_connection(transport)).await
+                // Both count until the connection ends or is cancelled.
+                let _held = slot;
+                let cancelled = tracked.cancelled();
+                futures_lite::future::or(service.serve_connection(transport), cancelled).await
             })
             .detach();
         }

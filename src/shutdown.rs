@@ -113,11 +113,11 @@ pub(crate) struct Tracked {
 }
 
 impl Tracked {
-    /// Runs `connection` until it ends or the drain cancels it; the connection stops counting
-    /// when this returns (or is dropped).
-    pub(crate) async fn run(self, connection: impl Future<Output = ()>) {
-        let cancelled = Closed::new(&self.cancelled);
-        futures_lite::future::or(connection, cancelled).await;
+    /// Completes when the drain cancels the connection: race the connection with it. (A
+    /// method that took the connection's future and awaited it would hold that future twice
+    /// in its own state, doubling every connection task.)
+    pub(crate) fn cancelled(&self) -> Closed<'_> {
+        Closed::new(&self.cancelled)
     }
 }
 

@@ -10,7 +10,7 @@ use std::io;
 use std::time::Duration;
 
 use super::send::send_all;
-use crate::fs::{FileBody, shrank};
+use crate::fs::body::{FileBody, shrank};
 use crate::transport::Transport;
 
 /// Sends `body` after the response head already in `out`, reusing `out` throughout.
@@ -64,7 +64,7 @@ mod sendfile {
 
     use super::super::deadline::Deadline;
     use super::super::send::send_all_with;
-    use crate::fs::{FileBody, shrank};
+    use crate::fs::body::{FileBody, shrank};
     use crate::socket::{SendFile, TcpTransport};
     use crate::transport::Transport;
 
@@ -124,7 +124,7 @@ mod sendfile {
     use std::io;
     use std::time::Duration;
 
-    use crate::fs::FileBody;
+    use crate::fs::body::FileBody;
     use crate::transport::Transport;
 
     pub(super) async fn send<T: Transport>(

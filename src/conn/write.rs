@@ -12,7 +12,7 @@ use http_types::Response;
 
 use super::file::send_file;
 use super::send::send_all;
-use crate::fs::FileBody;
+use crate::fs::body::FileBody;
 use crate::h1::HeadError;
 use crate::h1::encode::{self, CHUNK_HEADER_LEN, LAST_CHUNK, ResponseFraming};
 use crate::response::text_response;

@@ -30,7 +30,7 @@
 //!
 //! Nothing here writes to a socket: the connection sends a `FileBody` (`conn/file.rs`).
 
-mod body;
+pub(crate) mod body;
 mod file;
 mod mime;
 mod open;
@@ -38,6 +38,5 @@ mod range;
 mod serve_dir;
 
 pub use body::FILE_CHUNK;
-pub(crate) use body::{FileBody, shrank};
 pub use file::FileResponse;
 pub use serve_dir::ServeDir;
