@@ -59,8 +59,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
-// Modules from the top (the server) down to the codec and the socket; each imports only
-// modules below it. `docs/src/architecture.md` draws the layers.
+// Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
 mod config;
 mod conn;
 mod error;
@@ -79,6 +78,7 @@ mod service;
 mod shutdown;
 mod slot;
 pub mod socket;
+mod startup;
 mod template;
 mod transport;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
@@ -104,6 +104,7 @@ pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
 pub use slot::FutureSlot;
+pub use startup::{BindError, RootError};
 pub use transport::Transport;
 
 /// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux; see

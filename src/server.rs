@@ -1,5 +1,6 @@
 //! [`Server`]: bind, accept, and run connections on smol executor threads.
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -16,6 +17,7 @@ use crate::runtime;
 use crate::service::Service;
 use crate::shutdown::Drain;
 use crate::socket::{self, TcpTransport};
+use crate::startup::{BindError, BindStep};
 
 /// Environment variable that sets the default number of executor threads.
 pub const THREADS_ENV: &str = "SMOLWEB_THREADS";
@@ -59,12 +61,21 @@ pub struct Server {
 
 impl Server {
     /// Binds a nonblocking listener. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
+    ///
+    /// A failure is an `io::Error` of the cause's kind carrying a [`BindError`], whose
+    /// one-line `Display` names the address and the cause
+    /// (`cannot listen on 127.0.0.1:80: address already in use`).
+    pub fn bind(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<Server> {
         Self::bind_with(addr, false)
     }
 
-    fn bind_with(addr: impl ToSocketAddrs, per_core: bool) -> io::Result<Server> {
-        let listener = socket::listen(first_addr(addr)?, per_core)?;
+    fn bind_with(addr: impl ToSocketAddrs + fmt::Debug, per_core: bool) -> io::Result<Server> {
+        let resolved = first_addr(&addr).map_err(|e| BindError::io(&addr, BindStep::Resolve, e))?;
+        let listen = BindStep::Listen {
+            port: resolved.port(),
+        };
+        let listener =
+            socket::listen(resolved, per_core).map_err(|e| BindError::io(&addr, listen, e))?;
         let addr = listener.get_ref().local_addr()?;
         Ok(Server {
             listener,
@@ -86,7 +97,7 @@ impl Server {
     /// smolweb::Server::bind_per_core("127.0.0.1:8080")?.threads(2).run(app)?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn bind_per_core(addr: impl ToSocketAddrs) -> io::Result<Server> {
+    pub fn bind_per_core(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<Server> {
         Self::bind_with(addr, true)
     }
 
@@ -291,7 +302,7 @@ async fn accept_failed(e: io::Error) {
     }
 }
 
-fn first_addr(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+fn first_addr(addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
     addr.to_socket_addrs()?
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))

@@ -68,6 +68,25 @@ impl Beneath {
         }
     }
 
+    /// The root as it was given.
+    pub(crate) fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// True if the directory opened at start is no longer the one at the root's path (it was
+    /// removed or renamed and another put in its place): files are still opened beneath the
+    /// old one.
+    pub(crate) fn replaced(&self) -> bool {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(dir) = &self.dir {
+            if let (Ok(held), Ok(now)) = (rustix::fs::fstat(&**dir), rustix::fs::stat(&*self.root))
+            {
+                return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino);
+            }
+        }
+        false
+    }
+
     /// Opens `rel` under the root, never anything outside it, however symlinks point.
     ///
     /// On Linux one `openat2(RESOLVE_BENEATH)` from the root's directory handle does the whole

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::Ordering::Relaxed;
 
 use http_types::{Response, StatusCode};
 
@@ -14,6 +16,7 @@ use crate::handler::{BoxFuture, Handler};
 use crate::request::Request;
 use crate::response::status_response;
 use crate::slot::FutureSlot;
+use crate::startup::RootError;
 use crate::template;
 
 /// Serves the files under a directory, on a route ending in a wildcard:
@@ -35,20 +38,58 @@ use crate::template;
 /// followed out; one pointing elsewhere inside it is served. A directory serves its `index.html` (a
 /// path without the trailing `/` is first redirected to `./name/`, a relative reference),
 /// else `404`; there are no listings. Missing files are `404`, unreadable ones `403`.
+///
+/// A root that is missing, not a directory or unreadable is logged (`warn`) once when it is
+/// found so, at [`new`](Self::new) or by a request, and again only when its problem changes
+/// or after it was served well in between; [`try_new`](Self::try_new) makes it an error
+/// instead.
 #[derive(Debug, Clone)]
 pub struct ServeDir {
     root: Beneath,
     chunk: usize,
+    /// While the root is known to be unservable, which problem it has (`RootError::code`;
+    /// 0 while it is well): each problem is logged once, not per request.
+    root_down: Arc<AtomicU8>,
 }
 
 impl ServeDir {
     /// Serves `root`. It is canonicalized and opened now if it exists (looked up on each
-    /// request otherwise).
+    /// request otherwise, so a root made after start is served). A root that is missing or
+    /// not a directory is logged now, with `warn`: every request gets `404` until it is there.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        let root: Arc<Path> = root.into().into();
+        let dir = Self::unchecked(root.into());
+        if let Err(e) = RootError::check(dir.root.path()) {
+            log::warn!("ServeDir: {e}: every request gets 404 until it is there");
+            dir.root_down.store(e.code(), Relaxed);
+        }
+        dir
+    }
+
+    /// Serves `root`, which must be a directory this process can read: otherwise an
+    /// `io::Error` (`NotFound`, `NotADirectory`, ...) carrying a [`RootError`] whose one-line
+    /// `Display` names the root and the problem. For a start-up check:
+    ///
+    /// ```
+    /// use smolweb::{Router, ServeDir};
+    ///
+    /// let err = ServeDir::try_new("/no/such/dir").unwrap_err();
+    /// assert_eq!(err.to_string(), "/no/such/dir: no such directory");
+    /// let app = Router::new().get("/*path", ServeDir::try_new(std::env::temp_dir())?);
+    /// # let _ = app;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_new(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        RootError::check(&root).map_err(RootError::into_io)?;
+        Ok(Self::unchecked(root))
+    }
+
+    fn unchecked(root: PathBuf) -> Self {
+        let root: Arc<Path> = root.into();
         ServeDir {
             root: Beneath::new(root),
             chunk: FILE_CHUNK,
+            root_down: Arc::default(),
         }
     }
 
@@ -120,9 +161,42 @@ impl ServeDir {
             FileResponse::from_open(file, &meta, &index).map(Ok)
         });
         match opened {
-            Ok(Ok(file)) => file.chunk_size(self.chunk).respond_to(req),
+            Ok(Ok(file)) => {
+                self.root_is_up();
+                file.chunk_size(self.chunk).respond_to(req)
+            }
             Ok(Err(redirect)) => redirect,
-            Err(e) => io_error_response(&e),
+            Err(e) => {
+                self.check_root_after(&e);
+                io_error_response(&e)
+            }
+        }
+    }
+
+    /// A request's file could not be opened: if the root itself is the reason, log it once.
+    fn check_root_after(&self, e: &io::Error) {
+        use io::ErrorKind::*;
+        if !matches!(e.kind(), NotFound | PermissionDenied | NotADirectory) {
+            return;
+        }
+        let path = self.root.path();
+        let health = RootError::check(path).and_then(|()| match self.root.replaced() {
+            true => Err(RootError::replaced(path)),
+            false => Ok(()),
+        });
+        match health {
+            Err(problem) if self.root_down.swap(problem.code(), Relaxed) != problem.code() => {
+                log::warn!("ServeDir: {problem}: requests get 404 until it is back");
+            }
+            Err(_) => {}
+            Ok(()) => self.root_is_up(),
+        }
+    }
+
+    /// The root served (or checked) well: a later problem is news again.
+    fn root_is_up(&self) {
+        if self.root_down.load(Relaxed) != 0 && self.root_down.swap(0, Relaxed) != 0 {
+            log::info!("ServeDir: {} is served again", self.root.path().display());
         }
     }
 }
