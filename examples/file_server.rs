@@ -11,13 +11,25 @@
 //! curl -H 'Range: bytes=0-9' http://127.0.0.1:8080/book.toml
 //! ```
 
-use smolweb::{Router, ServeDir, Server};
+mod support;
 
-fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
-    let dir = args.next().unwrap_or_else(|| ".".into());
-    let server = Server::bind(addr)?;
+use smolweb::{Router, ServeDir};
+
+const USAGE: support::Usage = support::Usage {
+    name: "file_server",
+    args: "[ADDR] [DIR]",
+    about: "Serves the files under DIR (default: the current directory) on ADDR (default
+127.0.0.1:8080): DIR/a/b.txt is http://127.0.0.1:8080/a/b.txt, a directory serves its
+index.html. Threads: SMOLWEB_THREADS (default: one per core).",
+};
+
+fn main() {
+    let args = USAGE.parse(2);
+    let addr = args.first().map_or(support::DEFAULT_ADDR, String::as_str);
+    let dir = args.get(1).map_or(".", String::as_str);
+    // Checked before listening: a mistyped directory is a start-up error, not a site of 404s.
+    let files = ServeDir::try_new(dir).unwrap_or_else(|e| USAGE.refuse(e));
+    let server = USAGE.bind(addr);
     println!("serving {dir} on http://{}", server.local_addr());
-    server.run(Router::new().get("/*path", ServeDir::new(dir)))
+    USAGE.exit(server.run(Router::new().get("/*path", files)));
 }

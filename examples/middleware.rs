@@ -18,9 +18,11 @@
 //!
 //! The address comes from the first argument (default `127.0.0.1:8080`).
 
+mod support;
+
 use std::time::Instant;
 
-use smolweb::{Next, Request, Response, Router, Server, StatusCode};
+use smolweb::{Next, Request, Response, Router, StatusCode};
 
 /// The token `/admin` accepts. A real application would read it from its configuration.
 const TOKEN: &str = "let-me-in";
@@ -73,7 +75,15 @@ impl log::Log for StderrLogger {
     fn flush(&self) {}
 }
 
-fn main() -> std::io::Result<()> {
+const USAGE: support::Usage = support::Usage {
+    name: "middleware",
+    args: "[ADDR]",
+    about: "Middleware on ADDR (default 127.0.0.1:8080): open http://127.0.0.1:8080/ (a timing
+header) and http://127.0.0.1:8080/admin/stats (needs Authorization: Bearer let-me-in).",
+};
+
+fn main() {
+    let args = USAGE.parse(1);
     static LOGGER: StderrLogger = StderrLogger;
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(log::LevelFilter::Info);
@@ -87,10 +97,7 @@ fn main() -> std::io::Result<()> {
         .middleware(smolweb::log_requests)
         .middleware(timing);
 
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::bind(addr)?;
+    let server = USAGE.bind(args.first().map_or(support::DEFAULT_ADDR, String::as_str));
     println!("listening on http://{}", server.local_addr());
-    server.run(app)
+    USAGE.exit(server.run(app));
 }

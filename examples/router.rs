@@ -11,10 +11,12 @@
 //!
 //! The address comes from the first argument (default `127.0.0.1:8080`).
 
+mod support;
+
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use smolweb::{Error, Json, Next, Request, Response, Result, Router, Server, StatusCode};
+use smolweb::{Error, Json, Next, Request, Response, Result, Router, StatusCode};
 
 #[derive(Clone, Serialize)]
 struct Todo {
@@ -65,7 +67,15 @@ async fn server_name(req: Request, next: Next) -> Response {
     res
 }
 
-fn main() -> std::io::Result<()> {
+const USAGE: support::Usage = support::Usage {
+    name: "router",
+    args: "[ADDR]",
+    about: "A JSON API of todos on ADDR (default 127.0.0.1:8080): open
+http://127.0.0.1:8080/api/todos, POST JSON like {\"text\":\"buy milk\"} there.",
+};
+
+fn main() {
+    let args = USAGE.parse(1);
     let api = Router::new()
         .get("/todos", list)
         .post("/todos", create)
@@ -77,10 +87,7 @@ fn main() -> std::io::Result<()> {
         .middleware(smolweb::log_requests)
         .middleware(server_name);
 
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::bind(addr)?;
+    let server = USAGE.bind(args.first().map_or(support::DEFAULT_ADDR, String::as_str));
     println!("listening on http://{}", server.local_addr());
-    server.run(app)
+    USAGE.exit(server.run(app));
 }

@@ -19,6 +19,8 @@
 //!
 //! The address comes from the first argument (default `127.0.0.1:8080`).
 
+mod support;
+
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -28,7 +30,7 @@ use async_io::Timer;
 use futures_lite::io::BufReader;
 use futures_lite::{AsyncRead, Stream, stream};
 use serde::Deserialize;
-use smolweb::{Body, Error, Request, Response, Result, Router, Server, StatusCode};
+use smolweb::{Body, Error, Request, Response, Result, Router, StatusCode};
 
 /// Reads the byte vectors a stream yields, in order; end of stream is end of file.
 struct StreamReader<S> {
@@ -122,16 +124,21 @@ async fn events(req: Request) -> Result<Response> {
     Ok(res)
 }
 
-fn main() -> std::io::Result<()> {
+const USAGE: support::Usage = support::Usage {
+    name: "streaming",
+    args: "[ADDR]",
+    about: "Streamed responses on ADDR (default 127.0.0.1:8080): open http://127.0.0.1:8080/count
+(chunked) and http://127.0.0.1:8080/events?count=5 (server-sent events).",
+};
+
+fn main() {
+    let args = USAGE.parse(1);
     let app = Router::new()
         .get("/", |_| async { "try /count and /events\n" })
         .get("/count", count)
         .get("/events", events);
 
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::bind(addr)?;
+    let server = USAGE.bind(args.first().map_or(support::DEFAULT_ADDR, String::as_str));
     println!("listening on http://{}", server.local_addr());
-    server.run(app)
+    USAGE.exit(server.run(app));
 }

@@ -21,11 +21,13 @@
 //! The address comes from the first argument (default `127.0.0.1:8080`). Files go to a new
 //! directory under the system's temp dir, printed at start-up.
 
+mod support;
+
 use std::io;
 use std::path::PathBuf;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use smolweb::{Error, Request, Result, Router, ServeDir, Server, StatusCode};
+use smolweb::{Error, Request, Result, Router, ServeDir, StatusCode};
 
 /// Largest upload accepted, in bytes.
 const MAX_UPLOAD: u64 = 1024 * 1024;
@@ -101,9 +103,21 @@ async fn upload(mut req: Request) -> Result<(StatusCode, String)> {
     ))
 }
 
-fn main() -> std::io::Result<()> {
+const USAGE: support::Usage = support::Usage {
+    name: "upload",
+    args: "[ADDR]",
+    about: "Streamed uploads on ADDR (default 127.0.0.1:8080): PUT a file to
+http://127.0.0.1:8080/upload/NAME (at most 1 MiB), then GET http://127.0.0.1:8080/files/NAME.
+Files go to a new directory under the system's temp dir.",
+};
+
+fn main() {
+    let args = USAGE.parse(1);
+    let server = USAGE.bind(args.first().map_or(support::DEFAULT_ADDR, String::as_str));
     let dir = std::env::temp_dir().join(format!("smolweb-upload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        USAGE.refuse(format!("cannot make {}: {e}", dir.display()));
+    }
 
     let app = Router::new()
         .put("/upload/:name", upload)
@@ -111,14 +125,10 @@ fn main() -> std::io::Result<()> {
         .get("/files/*path", ServeDir::new(&dir))
         .with_state(UploadDir(dir.clone()));
 
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::bind(addr)?;
     println!(
         "listening on http://{} (uploads go to {})",
         server.local_addr(),
         dir.display()
     );
-    server.run(app)
+    USAGE.exit(server.run(app));
 }

@@ -346,3 +346,144 @@ fn graceful_shutdown_on_sigterm() {
     }
     assert!(said.iter().any(|l| l.contains("shutting down")), "{said:?}");
 }
+
+/// Every example.
+const EXAMPLES: [&str; 7] = [
+    "hello",
+    "router",
+    "middleware",
+    "streaming",
+    "upload",
+    "graceful_shutdown",
+    "file_server",
+];
+
+/// How a run of an example that is expected to exit at once ended.
+struct Exit {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `name` with exactly `args` and waits (bounded) for it to exit by itself.
+fn run_to_exit(name: &str, args: &[&str]) -> Exit {
+    let mut child = Command::new(example_binary(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start example {name}: {e}"));
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name} {args:?} did not exit within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let read = |pipe: Option<&mut dyn std::io::Read>| {
+        let mut text = String::new();
+        if let Some(pipe) = pipe {
+            pipe.read_to_string(&mut text).expect("UTF-8 output");
+        }
+        text
+    };
+    let stdout = read(child.stdout.as_mut().map(|p| p as &mut dyn std::io::Read));
+    let stderr = read(child.stderr.as_mut().map(|p| p as &mut dyn std::io::Read));
+    Exit {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
+/// A refusal: exit status 2 and one plain line on stderr, `NAME: ...`, with no Rust `Debug`
+/// output in it; returns that line.
+fn assert_refused(name: &str, args: &[&str]) -> String {
+    let exit = run_to_exit(name, args);
+    assert_eq!(exit.code, Some(2), "{name} {args:?}: {}", exit.stderr);
+    let lines: Vec<&str> = exit.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{name} {args:?}: one line, got {lines:?}");
+    let line = lines[0];
+    assert!(line.starts_with(&format!("{name}: ")), "{line:?}");
+    assert!(
+        !line.contains('{') && !line.contains("kind:") && !line.contains("Custom"),
+        "{name} {args:?}: not a message for a person: {line:?}"
+    );
+    line.to_string()
+}
+
+#[test]
+fn every_example_explains_itself_with_help() {
+    for name in EXAMPLES {
+        for flag in ["--help", "-h"] {
+            let exit = run_to_exit(name, &[flag]);
+            assert_eq!(exit.code, Some(0), "{name} {flag}: {}", exit.stderr);
+            let first = exit.stdout.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with(&format!("usage: {name} [ADDR]")),
+                "{name} {flag}: {first:?}"
+            );
+            assert!(
+                exit.stdout.contains("http://127.0.0.1:8080/"),
+                "{name} {flag} names the URL to open: {}",
+                exit.stdout
+            );
+            assert!(exit.stderr.is_empty(), "{name} {flag}: {}", exit.stderr);
+        }
+    }
+}
+
+#[test]
+fn every_example_refuses_a_bad_address_in_one_line() {
+    for name in EXAMPLES {
+        let line = assert_refused(name, &["127.0.0.1:notaport"]);
+        assert_eq!(
+            line,
+            format!("{name}: cannot listen on 127.0.0.1:notaport: invalid port")
+        );
+        let line = assert_refused(name, &["localhost"]);
+        assert!(
+            line.ends_with("cannot listen on localhost: not an address of the form HOST:PORT"),
+            "{line}"
+        );
+        let line = assert_refused(name, &["--verbose"]);
+        assert!(line.contains("unknown option --verbose"), "{line}");
+    }
+}
+
+#[test]
+fn an_address_in_use_is_refused_in_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for name in ["hello", "file_server"] {
+        let line = assert_refused(name, &[&addr]);
+        assert_eq!(
+            line,
+            format!("{name}: cannot listen on {addr}: address already in use")
+        );
+    }
+}
+
+#[test]
+fn file_server_refuses_a_directory_that_is_not_one() {
+    let dir = TempDir::new();
+    let missing = dir.0.join("pubilc");
+    let missing = missing.to_str().unwrap();
+    let line = assert_refused("file_server", &["127.0.0.1:0", missing]);
+    assert_eq!(line, format!("file_server: {missing}: no such directory"));
+
+    let file = dir.0.join("passwd");
+    std::fs::write(&file, "not a directory\n").unwrap();
+    let file = file.to_str().unwrap();
+    let line = assert_refused("file_server", &["127.0.0.1:0", file]);
+    assert_eq!(line, format!("file_server: {file}: not a directory"));
+
+    let line = assert_refused("file_server", &["127.0.0.1:0", ".", "extra"]);
+    assert!(line.contains("unexpected argument extra"), "{line}");
+}

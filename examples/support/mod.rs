@@ -1,0 +1,65 @@
+//! What the examples share: reading their command line, and saying what is wrong with it in
+//! one line. Not part of the library: an application would use its own argument parser.
+#![allow(dead_code)]
+
+use std::fmt::Display;
+use std::io;
+
+use smolweb::Server;
+
+/// The address every example listens on unless told otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// An example's command line: its name, its arguments and what it does, for `--help`.
+pub struct Usage {
+    /// The program's name, as in `cargo run --example NAME`.
+    pub name: &'static str,
+    /// The arguments after the name, e.g. `[ADDR] [DIR]`.
+    pub args: &'static str,
+    /// What it serves and the URLs to open, in a few lines.
+    pub about: &'static str,
+}
+
+impl Usage {
+    /// The positional arguments (at most `max`). `-h` or `--help` prints the usage and exits
+    /// with status 0; an option it does not know or one argument too many is refused.
+    pub fn parse(&self, max: usize) -> Vec<String> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.iter().any(|a| a == "-h" || a == "--help") {
+            println!(
+                "usage: {} {}\n\n{}",
+                self.name,
+                self.args,
+                self.about.trim_end()
+            );
+            std::process::exit(0);
+        }
+        if let Some(option) = args.iter().find(|a| a.starts_with('-')) {
+            self.refuse(format!("unknown option {option} (see --help)"));
+        }
+        if args.len() > max {
+            self.refuse(format!("unexpected argument {} (see --help)", args[max]));
+        }
+        args
+    }
+
+    /// Prints `NAME: message` on stderr and exits with status 2 (a mistake in the command
+    /// line).
+    pub fn refuse(&self, message: impl Display) -> ! {
+        eprintln!("{}: {message}", self.name);
+        std::process::exit(2)
+    }
+
+    /// A server listening on `addr`, or the reason it cannot, as a refusal.
+    pub fn bind(&self, addr: &str) -> Server {
+        Server::bind(addr).unwrap_or_else(|e| self.refuse(e))
+    }
+
+    /// Ends the program with what serving returned: on an error, one line and status 1.
+    pub fn exit(&self, served: io::Result<()>) {
+        if let Err(e) = served {
+            eprintln!("{}: {e}", self.name);
+            std::process::exit(1);
+        }
+    }
+}
