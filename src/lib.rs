@@ -81,6 +81,7 @@ pub mod socket;
 mod startup;
 mod template;
 mod transport;
+mod upgrade;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 mod zero_copy;
 
@@ -106,6 +107,7 @@ pub use service::Service;
 pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};
 pub use transport::Transport;
+pub use upgrade::{Upgrade, Upgraded};
 
 /// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux; see
 /// [Cargo features](crate#cargo-features)).
@@ -143,6 +145,8 @@ mod book {
     struct Middleware;
     #[doc = include_str!("../docs/src/files.md")]
     struct Files;
+    #[doc = include_str!("../docs/src/upgrades.md")]
+    struct Upgrades;
     #[doc = include_str!("../docs/src/limits.md")]
     struct Limits;
     #[doc = include_str!("../docs/src/production.md")]

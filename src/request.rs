@@ -145,6 +145,46 @@ impl Request {
         self.inner.header(name.as_header_name())
     }
 
+    /// True if the client asks to switch this connection to `protocol` (compared without
+    /// regard to case, and to a `/version` suffix): an HTTP/1.1 request whose `Connection`
+    /// lists `upgrade` and whose `Upgrade` lists `protocol`. Answer it with an
+    /// [`Upgrade`](crate::Upgrade).
+    ///
+    /// ```
+    /// use smolweb::{http::{Method, Url}, Request};
+    ///
+    /// let mut http = smolweb::http::Request::new(Method::Get, Url::parse("http://x/chat")?);
+    /// http.set_version(Some(smolweb::http::Version::Http1_1));
+    /// http.insert_header("connection", "keep-alive, Upgrade");
+    /// http.insert_header("upgrade", "websocket");
+    /// let req = Request::from_http(http);
+    /// assert!(req.wants_upgrade("WebSocket"));
+    /// assert!(!req.wants_upgrade("h2c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wants_upgrade(&self, protocol: &str) -> bool {
+        let listed = |name: &str, token: &str| {
+            self.headers_named(name).any(|value| {
+                value.split(',').any(|t| {
+                    let name = t.trim().split('/').next().unwrap_or_default();
+                    name.eq_ignore_ascii_case(token)
+                })
+            })
+        };
+        self.version() == Some(Version::Http1_1)
+            && listed("connection", "upgrade")
+            && listed("upgrade", protocol)
+    }
+
+    /// Every value of the fields named `name` (matched without regard to case).
+    fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let built = self.inner.http();
+        built
+            .iter()
+            .filter(move |(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .flat_map(|(_, values)| values.iter().map(|v| v.as_str()))
+    }
+
     /// All header fields.
     pub fn headers(&self) -> &Headers {
         self.inner.http().as_ref()

@@ -43,6 +43,30 @@ impl Signal {
     pub(crate) fn begun(&self) -> Closed<'_> {
         Closed::new(&self.rx)
     }
+
+    /// A handle that tells the same, owned (for a connection that left the HTTP loop).
+    pub(crate) fn watch(&self) -> Watch {
+        Watch {
+            rx: self.rx.clone(),
+        }
+    }
+}
+
+/// An owned view of a [`Signal`]: whether shutdown has begun, and a wait for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Watch {
+    rx: Receiver<()>,
+}
+
+impl Watch {
+    pub(crate) fn has_begun(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// Completes when shutdown begins.
+    pub(crate) fn begun(&self) -> Closed<'_> {
+        Closed::new(&self.rx)
+    }
 }
 
 /// The connections one accept loop spawned, to wait for at shutdown.

@@ -12,52 +12,22 @@ mod support;
 
 use std::io::{IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use smolweb::{Config, Router, ServeDir};
-use support::{Conn, Rng, connect_with, fd_count, serve, wait_for};
+use support::{
+    Conn, Rng, connect_with, default_sigpipe, fd_count, read_prefix, serve, set_linger_zero,
+    sigpipe_is_default, wait_for,
+};
 
 /// Read and write timeout of every client socket here.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const FILE_SIZE: usize = 8 * 1024 * 1024 + 123;
 const CONCURRENCY: usize = 32;
 const REQUEST: &[u8] = b"GET /big.bin HTTP/1.1\r\nHost: storm\r\n\r\n";
-
-/// SIGPIPE back to its default action: any write that raises it kills this test process.
-fn default_sigpipe() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| unsafe {
-        assert_ne!(libc::signal(libc::SIGPIPE, libc::SIG_DFL), libc::SIG_ERR);
-    });
-}
-
-fn sigpipe_is_default() -> bool {
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) };
-    old.sa_sigaction == libc::SIG_DFL
-}
-
-/// Closes with RST instead of FIN: `SO_LINGER` on, timeout 0.
-fn set_linger_zero(stream: &TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "setsockopt(SO_LINGER)");
-}
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -99,20 +69,6 @@ fn full_download(addr: SocketAddr) -> Vec<u8> {
     let rest = conn.read_to_close();
     assert!(rest.is_empty(), "{} bytes after the body", rest.len());
     res.body
-}
-
-/// Reads up to `n` bytes (or until EOF/error); returns how many arrived.
-fn read_prefix(s: &mut TcpStream, n: u64) -> u64 {
-    let mut buf = [0u8; 16 * 1024];
-    let mut got = 0u64;
-    while got < n {
-        let want = buf.len().min((n - got) as usize);
-        match s.read(&mut buf[..want]) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => got += k as u64,
-        }
-    }
-    got
 }
 
 #[derive(Default)]

@@ -87,6 +87,13 @@ impl ReadBuffer {
         (self.start, self.end, self.scanned) = (0, bytes.len(), 0);
     }
 
+    /// Takes every buffered byte out (for a connection leaving HTTP), leaving the buffer empty.
+    pub(crate) fn take_all(&mut self) -> Vec<u8> {
+        let bytes = self.bytes().to_vec();
+        *self = ReadBuffer::default();
+        bytes
+    }
+
     /// Frees the allocation if nothing is buffered.
     pub(crate) fn release_if_empty(&mut self) {
         if self.is_empty() && !self.buf.is_empty() {

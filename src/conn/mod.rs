@@ -14,6 +14,7 @@
 //! | `read.rs` | waiting for a request head |
 //! | `body.rs` | a request body's decoding, `100 Continue`, its limit |
 //! | `reader.rs` | the body as the handler reads it; draining the rest |
+//! | `switch.rs` | a `101`: vetted, then the connection handed over |
 //! | `write.rs` | response heads and bodies |
 //! | `send.rs` | writing a buffer through the transport, under the write timeout |
 //! | `file.rs` | file bodies: copied, or `sendfile` |
@@ -27,6 +28,7 @@ mod read;
 mod reader;
 mod send;
 mod shared;
+mod switch;
 mod write;
 
 use std::future::Future;
@@ -48,12 +50,14 @@ use self::shared::Shared;
 use self::write::{Reply, refuse, write_response};
 use crate::config::Config;
 use crate::h1::HeadError;
+use crate::h1::encode::Persistence;
 use crate::h1::fields::RequestFraming;
 use crate::h1::head::RequestHead;
 use crate::h1::message::Message;
 use crate::h1::url::HeadCache;
 use crate::shutdown::Signal;
 use crate::transport::Transport;
+use crate::upgrade::OnUpgrade;
 
 /// The write buffer is given back to the allocator between requests when it grew past this.
 const KEEP_WRITE_BUFFER: usize = 16 * 1024;
@@ -85,6 +89,8 @@ enum After {
     Close,
     /// Close, but unread request bytes may still be arriving.
     LingerAndClose,
+    /// Leave HTTP: the connection belongs to another protocol now.
+    Upgrade(OnUpgrade),
 }
 
 /// Serves HTTP/1.1 on `transport` until the peer closes, an error ends the connection, a
@@ -153,6 +159,10 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
                 linger(&shared.transport).await;
                 break;
             }
+            Ok(After::Upgrade(on_upgrade)) => {
+                on_upgrade.run(switch::hand_over(&shared, shutdown)).await;
+                break;
+            }
             Err(e) => {
                 log_end(peer, &e);
                 break;
@@ -196,6 +206,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             framing,
             keep_alive,
             expect_continue,
+            upgrade,
             asterisk,
             ..
         } = head;
@@ -240,6 +251,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
         } else {
             self.app.respond(message, self.peer, room).await
         };
+        let (res, on_upgrade) = switch::vet(res, upgrade);
 
         // Once shutdown has begun, every response closes its connection. Decided before the
         // response, so that it says `Connection: close`: a client held back by
@@ -250,14 +262,24 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             !matches!(input.body.state, BodyState::Broken)
                 && !matches!(input.body.continue_, Continue::Owed(_))
         };
+        let after = match (&on_upgrade, keep_alive) {
+            (Some(_), _) => Persistence::Upgrade,
+            (None, true) => Persistence::KeepAlive,
+            (None, false) => Persistence::Close,
+        };
         let reply = Reply {
             head_only,
             http10,
-            keep_alive,
+            after,
             timeout: config.write_timeout,
         };
         // The response goes first: its body may be streaming the request body.
-        let mut keep = write_response(&shared.transport, out, res, reply).await?;
+        let after = write_response(&shared.transport, out, res, reply).await?;
+        if let Some(on_upgrade) = on_upgrade {
+            // A request that may switch has no body: nothing of it is left to read.
+            return Ok(After::Upgrade(on_upgrade));
+        }
+        let mut keep = after == Persistence::KeepAlive;
         // Whatever of the request body is left must go before the next request.
         let body_done = shared.lock().body.is_done();
         let mut unread_input = !body_done;

@@ -14,7 +14,7 @@ use super::file::send_file;
 use super::send::send_all;
 use crate::fs::body::FileBody;
 use crate::h1::HeadError;
-use crate::h1::encode::{self, CHUNK_HEADER_LEN, LAST_CHUNK, ResponseFraming};
+use crate::h1::encode::{self, CHUNK_HEADER_LEN, LAST_CHUNK, Persistence, ResponseFraming};
 use crate::response::text_response;
 use crate::transport::Transport;
 
@@ -31,20 +31,20 @@ pub(crate) struct Reply {
     pub(crate) head_only: bool,
     /// An HTTP/1.0 client: no chunked framing.
     pub(crate) http10: bool,
-    /// Whether the connection may stay open after this response.
-    pub(crate) keep_alive: bool,
+    /// What the connection may do after this response.
+    pub(crate) after: Persistence,
     /// How long a write may make no progress.
     pub(crate) timeout: Duration,
 }
 
-/// Writes `res` (head and body) into `out` and through `transport`; returns whether the
-/// connection stays open after it (the response or its framing may close it).
+/// Writes `res` (head and body) into `out` and through `transport`; returns what becomes of
+/// the connection (the response or its framing may close one that could stay open).
 pub(crate) async fn write_response<T: Transport>(
     transport: &T,
     out: &mut Vec<u8>,
     mut res: Response,
     reply: Reply,
-) -> io::Result<bool> {
+) -> io::Result<Persistence> {
     let timeout = reply.timeout;
     let file = res.ext_mut().remove::<FileBody>();
     // The body is read through the response itself (it is an `AsyncRead`): taking it out
@@ -53,21 +53,21 @@ pub(crate) async fn write_response<T: Transport>(
         Some(file) => Some(file.len),
         None => res.len().map(|n| n as u64),
     };
-    let mut keep_alive = reply.keep_alive;
+    let mut after = reply.after;
     let framing = match len {
         _ if !encode::status_has_body(res.status()) => ResponseFraming::NoBody,
         Some(n) => ResponseFraming::Length(n),
         None if !reply.http10 => ResponseFraming::Chunked,
         None => {
-            keep_alive = false;
+            after = Persistence::Close;
             ResponseFraming::Close
         }
     };
     out.clear();
-    let keep_alive = encode::write_head(out, &res, framing, keep_alive, reply.http10);
+    let after = encode::write_head(out, &res, framing, after, reply.http10);
     if reply.head_only || framing == ResponseFraming::NoBody {
         send_all(transport, out, timeout).await?;
-        return Ok(keep_alive);
+        return Ok(after);
     }
     match (file, framing) {
         (Some(file), _) => send_file(transport, out, file, timeout).await?,
@@ -79,7 +79,7 @@ pub(crate) async fn write_response<T: Transport>(
             send_streamed(transport, out, &mut res, chunked, timeout).await?
         }
     }
-    Ok(keep_alive)
+    Ok(after)
 }
 
 /// Answers a refused head: its status, a one-line reason, `Connection: close`.
@@ -93,7 +93,7 @@ pub(crate) async fn refuse<T: Transport>(
     let reply = Reply {
         head_only: false,
         http10: false,
-        keep_alive: false,
+        after: Persistence::Close,
         timeout,
     };
     write_response(transport, out, res, reply).await.map(drop)

@@ -17,6 +17,17 @@ pub(crate) enum ResponseFraming {
     Close,
 }
 
+/// What becomes of the connection after a response, as its `connection` field says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persistence {
+    /// Open for the next request.
+    KeepAlive,
+    /// Closed after this response.
+    Close,
+    /// Handed to another protocol after this `101` (`connection: upgrade`).
+    Upgrade,
+}
+
 /// True for statuses whose responses never have a body (RFC 9110 §6.4.1).
 pub(crate) fn status_has_body(status: StatusCode) -> bool {
     let code = u16::from(status);
@@ -47,20 +58,18 @@ fn is_safe(bytes: &[u8]) -> bool {
     !bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
 }
 
-/// Appends the status line and header section of `res` to `out`, and returns whether the
-/// connection stays open after this response.
-///
-/// It stays open if `keep_alive` says so and the response itself does not say
-/// `connection: close`. The `connection` field written follows from that (and, for HTTP/1.0
-/// clients, says `keep-alive` when staying open).
+/// Appends the status line and header section of `res` to `out`, and returns what becomes of
+/// the connection after this response: `after`, except that a response which itself says
+/// `connection: close` closes a connection that would have been kept. The `connection` field
+/// written follows from that (for HTTP/1.0 clients, `keep-alive` when staying open).
 pub(crate) fn write_head(
     out: &mut Vec<u8>,
     res: &Response,
     framing: ResponseFraming,
-    keep_alive: bool,
+    after: Persistence,
     http10: bool,
-) -> bool {
-    let mut keep = keep_alive;
+) -> Persistence {
+    let mut after = after;
     let status = res.status();
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, u64::from(u16::from(status)));
@@ -71,8 +80,9 @@ pub(crate) fn write_head(
     for (name, values) in res.iter() {
         let name = name.as_str();
         if is_hop_by_hop(name) {
-            if name == "connection" && values.iter().any(|v| lists_close(v.as_str())) {
-                keep = false;
+            let closes = values.iter().any(|v| lists_close(v.as_str()));
+            if name == "connection" && closes && after == Persistence::KeepAlive {
+                after = Persistence::Close;
             }
             continue;
         }
@@ -103,13 +113,14 @@ pub(crate) fn write_head(
         ResponseFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         ResponseFraming::NoBody | ResponseFraming::Close => {}
     }
-    match (keep, http10) {
-        (false, _) => out.extend_from_slice(b"connection: close\r\n"),
-        (true, true) => out.extend_from_slice(b"connection: keep-alive\r\n"),
-        (true, false) => {}
+    match (after, http10) {
+        (Persistence::Upgrade, _) => out.extend_from_slice(b"connection: upgrade\r\n"),
+        (Persistence::Close, _) => out.extend_from_slice(b"connection: close\r\n"),
+        (Persistence::KeepAlive, true) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        (Persistence::KeepAlive, false) => {}
     }
     out.extend_from_slice(b"\r\n");
-    keep
+    after
 }
 
 /// Appends `n` in decimal (what `write!` does, without the formatting machinery).
@@ -158,8 +169,18 @@ mod tests {
         res.insert_header("content-length", "999");
         res.insert_header("connection", "Close");
         let mut out = Vec::new();
-        let keep = write_head(&mut out, &res, ResponseFraming::Length(5), true, false);
-        assert!(!keep, "the handler's connection: close is honoured");
+        let after = write_head(
+            &mut out,
+            &res,
+            ResponseFraming::Length(5),
+            Persistence::KeepAlive,
+            false,
+        );
+        assert_eq!(
+            after,
+            Persistence::Close,
+            "the handler's connection: close is honoured"
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.contains("x-ok: yes\r\n"));
@@ -167,6 +188,33 @@ mod tests {
         assert!(!text.contains("999"));
         assert!(text.contains("content-length: 5\r\n"));
         assert!(text.ends_with("connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_switch_says_connection_upgrade_and_keeps_the_upgrade_field() {
+        let mut res = Response::new(StatusCode::SwitchingProtocols);
+        res.insert_header("upgrade", "echo");
+        res.insert_header("connection", "close");
+        let mut out = Vec::new();
+        let after = write_head(
+            &mut out,
+            &res,
+            ResponseFraming::NoBody,
+            Persistence::Upgrade,
+            false,
+        );
+        assert_eq!(after, Persistence::Upgrade);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("upgrade: echo\r\n"), "{text}");
+        assert!(text.ends_with("connection: upgrade\r\n\r\n"), "{text}");
+        assert!(
+            !text.contains("close") && !text.contains("content-length"),
+            "{text}"
+        );
     }
 
     #[test]

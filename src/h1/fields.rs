@@ -29,6 +29,11 @@ pub(super) struct Fields<'a> {
     other_coding: bool,
     pub close: bool,
     pub keep_alive: bool,
+    /// `Connection` lists `upgrade`.
+    pub connection_upgrade: bool,
+    /// An `Upgrade` field names a protocol other than `h2c` (which smolweb does not speak:
+    /// such a request is answered as HTTP/1.1).
+    pub upgrade_protocol: bool,
     pub expect: Option<&'a [u8]>,
 }
 
@@ -64,7 +69,13 @@ impl<'a> Fields<'a> {
             for item in value.split(|b| *b == b',').map(trim) {
                 self.close |= item.eq_ignore_ascii_case(b"close");
                 self.keep_alive |= item.eq_ignore_ascii_case(b"keep-alive");
+                self.connection_upgrade |= item.eq_ignore_ascii_case(b"upgrade");
             }
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            self.upgrade_protocol |= value
+                .split(|b| *b == b',')
+                .map(trim)
+                .any(|p| !p.is_empty() && !p.eq_ignore_ascii_case(b"h2c"));
         } else if name.eq_ignore_ascii_case(b"expect") {
             if self.expect.is_some() {
                 return Err(bad("more than one Expect header"));

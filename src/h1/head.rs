@@ -25,6 +25,9 @@ pub(crate) struct RequestHead {
     pub framing: RequestFraming,
     pub keep_alive: bool,
     pub expect_continue: bool,
+    /// The client asks to switch protocols (RFC 9110 §7.8) and may be granted it: HTTP/1.1,
+    /// `Connection: upgrade`, an `Upgrade` protocol other than `h2c`, and no body.
+    pub upgrade: bool,
     /// `OPTIONS *` (RFC 9112 §3.2.4): a question about the server as a whole, answered by
     /// the connection rather than routed (its URL is the site's root).
     pub asterisk: bool,
@@ -113,6 +116,11 @@ pub(crate) fn parse(
     }
 
     let asterisk = method == Method::Options && target == "*";
+    let upgrade = http11
+        && fields.connection_upgrade
+        && fields.upgrade_protocol
+        && framing == RequestFraming::None
+        && method != Method::Connect;
     let raw = match framing {
         RequestFraming::None if !asterisk => RawHead::new(
             &buf[..len],
@@ -146,6 +154,7 @@ pub(crate) fn parse(
         framing,
         keep_alive,
         expect_continue,
+        upgrade,
         asterisk,
         len,
     }))

@@ -11,6 +11,7 @@
 //! - [`response`]: [`RawResponse`] and the parser.
 //! - [`wait`]: the timeouts, `wait_for`, `fd_count`.
 //! - [`rng`]: [`Rng`] and `random_splits`.
+//! - [`vanish`] (Unix): SIGPIPE at its default action, and clients that go away.
 // Each test binary uses a subset of these helpers (and of the re-exports below).
 #![allow(dead_code, unused_imports)]
 
@@ -18,6 +19,8 @@ pub mod client;
 pub mod response;
 pub mod rng;
 pub mod server;
+#[cfg(unix)]
+pub mod vanish;
 pub mod wait;
 
 #[cfg(unix)]
@@ -28,4 +31,6 @@ pub use client::{
 pub use response::{RawResponse, contains, find, parse_all, preview};
 pub use rng::{Rng, random_splits};
 pub use server::{Stoppable, run_until, serve, serve_until, spawn};
+#[cfg(unix)]
+pub use vanish::{default_sigpipe, read_prefix, set_linger_zero, sigpipe_is_default};
 pub use wait::{DEADLINE, TIMEOUT, fd_count, wait_for};
