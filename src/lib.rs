@@ -82,6 +82,8 @@ mod startup;
 mod template;
 mod transport;
 mod upgrade;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 mod zero_copy;
 
@@ -108,6 +110,8 @@ pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};
 pub use transport::Transport;
 pub use upgrade::{Upgrade, Upgraded};
+#[cfg(feature = "websocket")]
+pub use websocket::websocket;
 
 /// Bytes this process has sent with `sendfile(2)` (the `sendfile` feature, Linux; see
 /// [Cargo features](crate#cargo-features)).
@@ -147,6 +151,9 @@ mod book {
     struct Files;
     #[doc = include_str!("../docs/src/upgrades.md")]
     struct Upgrades;
+    #[cfg(feature = "websocket")]
+    #[doc = include_str!("../docs/src/websocket.md")]
+    struct WebSocket;
     #[doc = include_str!("../docs/src/limits.md")]
     struct Limits;
     #[doc = include_str!("../docs/src/production.md")]

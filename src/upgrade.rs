@@ -146,6 +146,12 @@ impl Upgraded {
         self.io.peer_addr()
     }
 
+    /// The shutdown signal, owned, for a protocol that wraps this connection.
+    #[cfg(feature = "websocket")]
+    pub(crate) fn watch(&self) -> Watch {
+        self.shutdown.clone()
+    }
+
     /// True once the server has begun a graceful shutdown.
     pub fn is_shutting_down(&self) -> bool {
         self.shutdown.has_begun()

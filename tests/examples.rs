@@ -12,130 +12,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use support::{Conn, RawResponse, parse_all};
-
-/// How long an example may take to print its address, and the bound on each socket read.
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The built example binary `name`, next to this test binary's directory.
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/examples-<hash> -> target/<profile>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary is in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} not found: `cargo test` builds the examples; with `cargo test --test examples`, \
-         run `cargo build --examples` first",
-        path.display()
-    );
-    path
-}
-
-/// A running example. Dropping it kills the process and waits for it.
-struct Example {
-    child: Child,
-    addr: SocketAddr,
-    /// The first line of stdout, which names the address.
-    first_line: String,
-    /// The rest of stdout, line by line (the reader thread keeps the pipe drained).
-    lines: Receiver<String>,
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Example {
-    /// Starts `name` with `127.0.0.1:0` and `args`, and waits for its address.
-    fn start(name: &str, args: &[&str]) -> Example {
-        let mut child = Command::new(example_binary(name))
-            .arg("127.0.0.1:0")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start example {name}: {e}"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // Build the guard before waiting, so a timeout still kills the child.
-        let mut example = Example {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            first_line: String::new(),
-            lines,
-        };
-        let line = example
-            .lines
-            .recv_timeout(TIMEOUT)
-            .unwrap_or_else(|e| panic!("example {name} printed no address: {e:?}"));
-        example.addr = parse_addr(&line)
-            .unwrap_or_else(|| panic!("no http:// address in {name}'s first line {line:?}"));
-        example.first_line = line;
-        example
-    }
-
-    /// Sends one raw request (which should say `Connection: close`) and reads the response:
-    /// until the server closes (bounded in time and size), then exactly one response, after
-    /// any `100 Continue`.
-    fn send(&self, raw: &[u8]) -> RawResponse {
-        let mut conn = Conn::connect_with(self.addr, TIMEOUT);
-        // A server may answer (and close) before taking a whole body; read what it said anyway.
-        conn.write_tolerant(raw);
-        let mut responses = parse_all(&conn.read_to_close())
-            .into_iter()
-            .skip_while(|res| res.status == 100);
-        let res = responses.next().expect("a complete response");
-        let more: Vec<u16> = responses.map(|r| r.status).collect();
-        assert!(
-            more.is_empty(),
-            "more than one response: {} then {more:?}",
-            res.status
-        );
-        res
-    }
-
-    /// `GET path` with `Connection: close`.
-    fn get(&self, path: &str) -> RawResponse {
-        self.send(
-            format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-    }
-}
-
-/// The first `http://host:port` in `line`.
-fn parse_addr(line: &str) -> Option<SocketAddr> {
-    let rest = &line[line.find("http://")? + "http://".len()..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '/' || c == ')')
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
-}
+use support::{EXAMPLE_TIMEOUT as TIMEOUT, Example, example_binary};
 
 /// A fresh directory under the temp dir, removed on drop.
 struct TempDir(PathBuf);

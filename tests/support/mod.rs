@@ -10,12 +10,14 @@
 //!   the server ends a connection.
 //! - [`response`]: [`RawResponse`] and the parser.
 //! - [`wait`]: the timeouts, `wait_for`, `fd_count`.
+//! - [`example`]: running the examples as processes.
 //! - [`rng`]: [`Rng`] and `random_splits`.
 //! - [`vanish`] (Unix): SIGPIPE at its default action, and clients that go away.
 // Each test binary uses a subset of these helpers (and of the re-exports below).
 #![allow(dead_code, unused_imports)]
 
 pub mod client;
+pub mod example;
 pub mod response;
 pub mod rng;
 pub mod server;
@@ -28,6 +30,7 @@ pub use client::connect_small_rcvbuf;
 pub use client::{
     Conn, ReadEnd, call, connect, connect_with, get, is_closed, read_until_end, request, send_raw,
 };
+pub use example::{EXAMPLE_TIMEOUT, Example, example_binary};
 pub use response::{RawResponse, contains, find, parse_all, preview};
 pub use rng::{Rng, random_splits};
 pub use server::{Stoppable, run_until, serve, serve_until, spawn};

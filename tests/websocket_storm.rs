@@ -1,0 +1,135 @@
+//! The disconnect storm for WebSocket endpoints (the `websocket` feature): clients open a
+//! socket, ask for a large binary message, read part of it and vanish (RST or FIN), in a
+//! process whose SIGPIPE is at its default action. The process must live, and every
+//! connection's descriptors must be released.
+//!
+//! Its own test binary, for SIGPIPE and a descriptor count of its own.
+//! `SMOLWEB_WEBSOCKET_STORM` sets the number of clients (default 1,000).
+
+mod support;
+
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_tungstenite::tungstenite;
+use smolweb::websocket::{Message, WebSocket};
+use smolweb::{Config, Router};
+use support::{
+    Rng, connect_small_rcvbuf, default_sigpipe, fd_count, read_prefix, serve, set_linger_zero,
+    sigpipe_is_default, wait_for,
+};
+
+/// What each client asks for: more than the socket buffers hold.
+const MESSAGE: usize = 4 * 1024 * 1024;
+const CONCURRENCY: usize = 16;
+
+/// Answers a text message holding a length with a binary message that long.
+async fn flood(mut ws: WebSocket) {
+    while let Some(Ok(msg)) = ws.recv().await {
+        let Some(len) = msg.to_text().ok().and_then(|t| t.parse::<usize>().ok()) else {
+            continue;
+        };
+        if ws.send(Message::binary(vec![b'w'; len])).await.is_err() {
+            return; // the client went away: an error for this socket only
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    opened: AtomicU64,
+    rst: AtomicU64,
+    fin: AtomicU64,
+    bytes: AtomicU64,
+}
+
+fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
+    let stream = connect_small_rcvbuf(addr, 8 * 1024);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let url = format!("ws://{addr}/flood");
+    let Ok((mut ws, _)) = tungstenite::client(url.as_str(), stream) else {
+        return;
+    };
+    counts.opened.fetch_add(1, Ordering::Relaxed);
+    if ws
+        .send(tungstenite::Message::text(MESSAGE.to_string()))
+        .is_err()
+    {
+        return;
+    }
+    let prefix = rng.below(512 * 1024);
+    let got = read_prefix(ws.get_mut(), prefix);
+    counts.bytes.fetch_add(got, Ordering::Relaxed);
+    let stream = ws.get_mut();
+    if rng.below(2) == 0 {
+        set_linger_zero(stream);
+        counts.rst.fetch_add(1, Ordering::Relaxed);
+    } else {
+        let _ = stream.shutdown(Shutdown::Both);
+        counts.fin.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn websockets_survive_clients_that_vanish() {
+    default_sigpipe();
+    assert!(
+        sigpipe_is_default(),
+        "the storm must run with SIGPIPE at SIG_DFL"
+    );
+    let clients: usize = std::env::var("SMOLWEB_WEBSOCKET_STORM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let config = Config {
+        write_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let app = Router::new().get("/flood", smolweb::websocket(flood));
+    let addr = serve(app, config, 2);
+    let fds_before = fd_count();
+    let counts = Arc::new(Counts::default());
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|w| {
+            let counts = counts.clone();
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(0x5eed_0005 + w as u64);
+                for _ in 0..clients.div_ceil(CONCURRENCY) {
+                    vanish(addr, &mut rng, &counts);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("a client thread failed");
+    }
+    let elapsed = started.elapsed();
+    assert!(sigpipe_is_default());
+    let mut fds_after = fd_count();
+    let settled = wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
+        fds_after = fd_count();
+        fds_after <= fds_before
+    });
+    let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    println!(
+        "websocket storm: {} clients in {:.2} s; {} opened, {} RST and {} FIN after a prefix; \
+         {:.1} MiB read by clients; fds before {fds_before} after {fds_after}",
+        clients.div_ceil(CONCURRENCY) * CONCURRENCY,
+        elapsed.as_secs_f64(),
+        load(&counts.opened),
+        load(&counts.rst),
+        load(&counts.fin),
+        load(&counts.bytes) as f64 / (1024.0 * 1024.0),
+    );
+    assert!(
+        settled,
+        "descriptors: {fds_before} before, {fds_after} after"
+    );
+    assert!(load(&counts.opened) as usize > clients * 9 / 10);
+    assert!(load(&counts.rst) > 0 && load(&counts.fin) > 0);
+}
