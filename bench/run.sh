@@ -7,7 +7,8 @@
 # Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), WARMUP seconds of wrk
 # before each measured run (1), CONNS_LOW (64), CONNS_HIGH (1000), CONNS_FILES (64),
 # HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
-# SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +7), SKIP_BUILD (0),
+# SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
+# WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
 # SKIP_INSTALL (0).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
@@ -40,11 +41,18 @@ CG_SMOLWEB_PORT=$((BASE_PORT + 4))
 CG_HYPER_PORT=$((BASE_PORT + 5))
 SMOLWEB_SF_PORT=$((BASE_PORT + 6))
 SMOLWEB_MT_PORT=$((BASE_PORT + 7))
+SMOLWEB_WS_PORT=$((BASE_PORT + 8))
+WSPEER_PORT=$((BASE_PORT + 9))
 SERVERS=(smolweb hyper nginx)
 # File rows also measure smolweb built with its `sendfile` feature.
 FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
 # Thread rows: smolweb's hello with 1 thread, 2 threads, 2 per-core listeners, unpinned.
 THREAD_SERVERS=(smolweb_t1 smolweb_t2 smolweb_pc2)
+# WebSocket rows: smolweb's examples/websocket (its /echo, `websocket` feature) against
+# tokio-tungstenite's echo on a tokio current-thread runtime (bench/src/bin/ws-peer.rs).
+WS_SERVERS=(smolweb_ws wspeer)
+WS_CONNS=${WS_CONNS:-64}
+WS_BYTES=${WS_BYTES:-32}
 
 START_TIME=$(date +%s)
 log() { printf '[%4ss] %s\n' "$(($(date +%s) - START_TIME))" "$*" >&2; }
@@ -153,6 +161,9 @@ if [[ $SKIP_BUILD != 1 ]]; then
   log "building smolweb's file_server with the sendfile feature (release)"
   (cd "$ROOT" && cargo build --release --features sendfile --example file_server --quiet \
     --target-dir "$SMOLWEB_TARGET/sendfile")
+  log "building smolweb's websocket example with the websocket feature (release)"
+  (cd "$ROOT" && cargo build --release --features websocket --example websocket --quiet \
+    --target-dir "$SMOLWEB_TARGET/websocket")
   log "building bench binaries (release)"
   (cd "$HERE" && cargo build --release --quiet)
 fi
@@ -163,9 +174,14 @@ HYPER=$BENCH_TARGET/release/hyper-server
 ALLOC_COUNT=$BENCH_TARGET/release/alloc-count
 DRIVE=$BENCH_TARGET/release/drive
 HOLD=$BENCH_TARGET/release/hold-conns
+WS_SMOLWEB=$SMOLWEB_TARGET/websocket/release/examples/websocket
+WS_PEER=$BENCH_TARGET/release/ws-peer
+WS_LOAD=$BENCH_TARGET/release/ws-load
+WS_HOLD=$BENCH_TARGET/release/ws-hold
 SRC_HASH_BUILT=$(src_hash)
 [[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
-for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD"; do
+for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD" \
+  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD"; do
   [[ -x $b ]] || die "missing binary $b (build failed?)"
 done
 
@@ -235,6 +251,7 @@ port_of() {
     smolweb) echo "$SMOLWEB_PORT" ;; smolweb_sf) echo "$SMOLWEB_SF_PORT" ;;
     smolweb_t*|smolweb_pc*) echo "$SMOLWEB_MT_PORT" ;;
     hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;;
+    smolweb_ws) echo "$SMOLWEB_WS_PORT" ;; wspeer) echo "$WSPEER_PORT" ;;
   esac
 }
 # URL path of a file for each server: smolweb's file_server serves the directory at the root.
@@ -271,6 +288,12 @@ start_server() {
       else
         env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$bin" "127.0.0.1:$port" >>"$out" 2>&1 &
       fi
+      ;;
+    smolweb_ws)
+      env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$WS_SMOLWEB" "127.0.0.1:$port" >>"$out" 2>&1 &
+      ;;
+    wspeer)
+      taskset -c "$SERVER_CPU" "$WS_PEER" "127.0.0.1:$port" >>"$out" 2>&1 &
       ;;
     smolweb_sf)
       env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$FILE_SERVER_SF" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
@@ -422,6 +445,61 @@ rss_run() {
   log "  rss $name run $run: idle ${idle} KiB, ${HOLD_CONNS} conns ${held} KiB"
 }
 
+# ws_path NAME: the echo's path on each WebSocket server.
+ws_path() { case $1 in smolweb_ws) echo /echo ;; *) echo / ;; esac; }
+
+# ws_run NAME RUN: WS_CONNS clients echoing WS_BYTES-byte text messages for DURATION seconds.
+ws_run() {
+  local name=$1 run=$2 port pid out mps
+  port=$(port_of "$name")
+  start_server "$name" ws
+  pid=$SERVER_PID
+  out=$RAW/ws-load-$name-$run.txt
+  if ((WARMUP > 0)); then
+    taskset -c "$CLIENT_CPU" "$WS_LOAD" "127.0.0.1:$port" "$(ws_path "$name")" "$WS_CONNS" "$WARMUP" "$WS_BYTES" >/dev/null 2>&1 || true
+  fi
+  taskset -c "$CLIENT_CPU" "$WS_LOAD" "127.0.0.1:$port" "$(ws_path "$name")" "$WS_CONNS" "$DURATION" "$WS_BYTES" >"$out" 2>&1 || true
+  kill -0 "$pid" 2>/dev/null || warn "$name died during the WebSocket run $run"
+  stop_server "$pid"
+  mps=$(awk '/^msgs\/s/ {print $2}' "$out")
+  if [[ -z $mps ]] || ! grep -q '^failed 0$' "$out"; then
+    warn "$name WebSocket run $run failed (see $out)"
+    return 0
+  fi
+  sample ws.mps "$name" "$run" "$mps"
+  log "  ws $name run $run: $mps msgs/s"
+}
+
+# ws_rss_run NAME RUN: VmRSS idle, then with HOLD_CONNS open (idle) WebSockets.
+ws_rss_run() {
+  local name=$1 run=$2 port pid idle held helper i ready=$WORK/ws-hold-$1-$2.out
+  port=$(port_of "$name")
+  start_server "$name" ws
+  pid=$SERVER_PID
+  sleep 0.5
+  idle=$(vmrss_kib "$pid")
+  taskset -c "$CLIENT_CPU" "$WS_HOLD" "127.0.0.1:$port" "$(ws_path "$name")" "$HOLD_CONNS" 120 >"$ready" 2>&1 &
+  helper=$!
+  PIDS+=("$helper")
+  for i in $(seq 600); do
+    grep -q '^ready' "$ready" && break
+    kill -0 "$helper" 2>/dev/null || break
+    sleep 0.05
+  done
+  if grep -q '^ready' "$ready"; then
+    sleep 0.5
+    held=$(vmrss_kib "$pid")
+    sample ws.perconn "$name" "$run" "$(awk -v a="$held" -v b="$idle" -v n="$HOLD_CONNS" 'BEGIN {printf "%.0f", (a - b) * 1024 / n}')"
+    log "  ws rss $name run $run: idle ${idle} KiB, ${HOLD_CONNS} sockets ${held} KiB"
+  else
+    warn "$name: could not hold $HOLD_CONNS WebSockets: $(cat "$ready")"
+  fi
+  kill "$helper" 2>/dev/null || true
+  wait "$helper" 2>/dev/null || true
+  forget_pid "$helper"
+  stop_server "$pid"
+}
+
 # callgrind_ir NAME REQUESTS: sets CG_IR to the total instructions (Ir) of a server run under
 # callgrind that serves REQUESTS keep-alive requests over one connection, start to SIGTERM.
 callgrind_ir() {
@@ -499,6 +577,11 @@ for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: RSS idle and with $HOLD_CONNS connections"
   for s in "${SERVERS[@]}"; do rss_run "$s" "$run"; done
 done
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: WebSocket echo, $WS_CONNS connections, and RSS with $HOLD_CONNS sockets"
+  for s in "${WS_SERVERS[@]}"; do ws_run "$s" "$run"; done
+  for s in "${WS_SERVERS[@]}"; do ws_rss_run "$s" "$run"; done
+done
 # alloc_run METRIC CPUS RUN: alloc-count with its threads allowed on CPUS.
 alloc_run() {
   local metric=$1 cpus=$2 run=$3 out s
@@ -562,11 +645,12 @@ ratio() {
 
 RESULTS=$HERE/results.tsv
 printf 'row\tsmolweb\thyper\tnginx\tsmolweb/hyper\tsmolweb/nginx\n' >"$RESULTS"
-row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT]
-  local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} self=${5:-smolweb} sm hy ng
+row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT] [HYPER-COLUMN-SERVER]
+  local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} self=${5:-smolweb}
+  local second=${6:-hyper} sm hy ng
   sm=$(median "$metric" "$self")
   hy=""; ng=""
-  [[ " $peers " == *" hyper "* ]] && hy=$(median "$metric" hyper)
+  [[ " $peers " == *" hyper "* ]] && hy=$(median "$metric" "$second")
   [[ " $peers " == *" nginx "* ]] && ng=$(median "$metric" nginx)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$(fmt "$sm" "$dec")" "$(fmt "$hy" "$dec")" \
     "$(fmt "$ng" "$dec")" "$(ratio "$sm" "$hy")" "$(ratio "$sm" "$ng")" >>"$RESULTS"
@@ -588,6 +672,8 @@ row "threads: 2 per-core, req/s (shared)" threads.rps 0 "" smolweb_pc2
 row "RSS idle KiB" rss.idle 0
 row "RSS with $HOLD_CONNS conns KiB" rss.held 0
 row "RSS per keep-alive conn bytes" rss.perconn 0
+row "websocket echo msgs/s, $WS_CONNS conns (*)" ws.mps 0 "smolweb hyper" smolweb_ws wspeer
+row "RSS per idle WebSocket bytes (*)" ws.perconn 0 "smolweb hyper" smolweb_ws wspeer
 row "allocs/request" allocs 1 "smolweb hyper"
 row "bytes allocated/request" allocs.bytes 0 "smolweb hyper"
 row "allocs/request, all on 1 CPU" allocs1 1 "smolweb hyper"
@@ -608,6 +694,7 @@ awk -F'\t' '{
   printf "%-34s | %11s | %11s | %11s | %13s | %13s\n", $1, $2, $3, $4, $5, $6
   if (NR == 1) printf "%s\n", "-----------------------------------+-------------+-------------+-------------+---------------+--------------"
 }' "$RESULTS"
+echo "(*) WebSocket rows: the hyper column is tokio-tungstenite's echo (bench/src/bin/ws-peer.rs)."
 echo
 echo "written: $RESULTS (raw wrk output and samples: $RAW/)"
 if ((${#WARNINGS[@]})); then

@@ -62,6 +62,7 @@
 // Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
 mod config;
 mod conn;
+mod deadline;
 mod error;
 mod fs;
 pub mod h1;

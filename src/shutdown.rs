@@ -67,6 +67,17 @@ impl Watch {
     pub(crate) fn begun(&self) -> Closed<'_> {
         Closed::new(&self.rx)
     }
+
+    /// Completes when shutdown begins; owns what it waits on, so it can be kept and polled
+    /// again and again (its listener stays registered between polls).
+    #[cfg(feature = "websocket")]
+    pub(crate) fn begun_owned(&self) -> impl Future<Output = ()> + Send + 'static {
+        let rx = self.rx.clone();
+        async move {
+            // Never a message: this returns when the channel is closed.
+            let _ = rx.recv().await;
+        }
+    }
 }
 
 /// The connections one accept loop spawned, to wait for at shutdown.

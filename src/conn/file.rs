@@ -62,8 +62,8 @@ mod sendfile {
     use std::task::Poll;
     use std::time::Duration;
 
-    use super::super::deadline::Deadline;
     use super::super::send::send_all_with;
+    use crate::deadline::Deadline;
     use crate::fs::body::{FileBody, shrank};
     use crate::socket::{SendFile, TcpTransport};
     use crate::transport::Transport;

@@ -18,11 +18,9 @@
 //! | `write.rs` | response heads and bodies |
 //! | `send.rs` | writing a buffer through the transport, under the write timeout |
 //! | `file.rs` | file bodies: copied, or `sendfile` |
-//! | `deadline.rs` | the timer behind every timeout |
 
 mod body;
 mod buffer;
-mod deadline;
 mod file;
 mod read;
 mod reader;
@@ -43,12 +41,12 @@ use http_types::headers::CONTENT_TYPE;
 use http_types::{Body, Method, Response, StatusCode, Version};
 
 use self::body::{BodyState, Continue};
-use self::deadline::Deadline;
 use self::read::{HeadEvent, read_head};
 use self::reader::BodyReader;
 use self::shared::Shared;
 use self::write::{Reply, refuse, write_response};
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::h1::HeadError;
 use crate::h1::encode::Persistence;
 use crate::h1::fields::RequestFraming;

@@ -9,9 +9,9 @@ use std::io;
 use std::task::Poll;
 
 use super::buffer::{INITIAL_BUFFER, ReadBuffer, has_blank_line};
-use super::deadline::Deadline;
 use super::shared::Shared;
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::h1::HeadError;
 use crate::h1::error::too_large;
 use crate::h1::head::{self, HeadLimits, RequestHead};

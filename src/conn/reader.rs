@@ -13,8 +13,8 @@ use std::time::Duration;
 use futures_lite::AsyncRead;
 
 use super::body::BodyState;
-use super::deadline::Deadline;
 use super::shared::Shared;
+use crate::deadline::Deadline;
 use crate::transport::Transport;
 
 /// Reads and discards the rest of the current body, up to `limit` bytes of input.

@@ -5,7 +5,7 @@ use std::io;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::deadline::Deadline;
+use crate::deadline::Deadline;
 use crate::transport::Transport;
 
 /// Writes all of `buf`, failing with `TimedOut` when no byte was taken for `timeout`.

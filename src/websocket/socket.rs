@@ -1,10 +1,11 @@
 //! [`WebSocket`]: one open socket, as a handler holds it.
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
-use async_io::Timer;
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, Role};
@@ -13,7 +14,7 @@ use futures_lite::StreamExt;
 use futures_lite::future;
 
 use super::config::WebSocketConfig;
-use crate::shutdown::Watch;
+use crate::deadline::Deadline;
 use crate::upgrade::Upgraded;
 
 /// An open WebSocket: [`recv`](Self::recv) the client's messages, [`send`](Self::send)
@@ -33,7 +34,12 @@ use crate::upgrade::Upgraded;
 ///   [`close_timeout`](WebSocketConfig::close_timeout) passed).
 pub struct WebSocket {
     stream: WebSocketStream<Upgraded>,
-    shutdown: Watch,
+    /// Completes when graceful shutdown begins; kept (so its listener is registered once) and
+    /// polled until it has completed.
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    shutdown_seen: bool,
+    /// The quiet period's clock: reset by every frame, armed once per period, not per frame.
+    quiet: Deadline,
     peer: Option<SocketAddr>,
     protocol: Option<String>,
     idle_timeout: Duration,
@@ -59,13 +65,15 @@ impl WebSocket {
         config: &WebSocketConfig,
         protocol: Option<String>,
     ) -> WebSocket {
-        let shutdown = upgraded.watch();
+        let shutdown = Box::pin(upgraded.watch().begun_owned());
         let peer = upgraded.peer_addr();
         let stream =
             WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(config.protocol())).await;
         WebSocket {
             stream,
             shutdown,
+            shutdown_seen: false,
+            quiet: Deadline::new(),
             peer,
             protocol,
             idle_timeout: config.idle_timeout,
@@ -85,6 +93,7 @@ impl WebSocket {
                 Event::Frame(None) => self.ended = true,
                 Event::Frame(Some(Ok(msg))) => {
                     self.pinged = false;
+                    self.quiet.reset();
                     if !self.closing {
                         return Some(Ok(msg));
                     }
@@ -100,6 +109,7 @@ impl WebSocket {
                 Event::Quiet if self.closing || self.pinged => self.ended = true,
                 Event::Quiet => {
                     self.pinged = true;
+                    self.quiet.reset();
                     if self
                         .stream
                         .send(Message::Ping(Default::default()))
@@ -110,8 +120,9 @@ impl WebSocket {
                     }
                 }
                 Event::Shutdown => {
+                    self.shutdown_seen = true;
                     self.start_close(CloseCode::Away, "server shutting down")
-                        .await
+                        .await;
                 }
             }
         }
@@ -123,26 +134,28 @@ impl WebSocket {
         let WebSocket {
             stream,
             shutdown,
+            shutdown_seen,
+            quiet,
             closing,
             idle_timeout,
             close_timeout,
             ..
         } = self;
-        let quiet = if *closing {
+        let period = if *closing {
             *close_timeout
         } else {
             *idle_timeout
         };
         let frame = async { Event::Frame(stream.next().await) };
         let timer = async {
-            Timer::after(quiet).await;
+            std::future::poll_fn(|cx| quiet.poll_expired(cx, period)).await;
             Event::Quiet
         };
         let stop = async {
-            if *closing {
+            if *closing || *shutdown_seen {
                 future::pending::<()>().await;
             }
-            shutdown.begun().await;
+            shutdown.as_mut().await;
             Event::Shutdown
         };
         future::or(frame, future::or(timer, stop)).await
@@ -151,6 +164,7 @@ impl WebSocket {
     /// Sends a close frame; `recv` then waits for the client's (at most `close_timeout`).
     async fn start_close(&mut self, code: CloseCode, reason: &str) {
         self.closing = true;
+        self.quiet.reset();
         let frame = CloseFrame {
             code,
             reason: reason.into(),

@@ -1,4 +1,5 @@
-//! [`Deadline`]: the timer behind every timeout a connection applies.
+//! [`Deadline`]: the timer behind every timeout a connection applies (and a WebSocket's idle
+//! and close timeouts).
 
 use std::io;
 use std::pin::Pin;
