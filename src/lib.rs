@@ -29,7 +29,7 @@
 //! # The book
 //!
 //! A guide with a chapter per topic (routing, handlers, bodies, state, middleware, files,
-//! limits, production, testing, architecture) is in `docs/` as an
+//! protocol upgrades, WebSocket, limits, production, testing, architecture) is in `docs/` as an
 //! [mdBook](https://rust-lang.github.io/mdBook/): read `docs/src/` directly, or build it with
 //! `mdbook build docs` (output in `docs/book/`). Its samples are compiled as doctests of this
 //! crate. Complete programs are in `examples/`.
@@ -38,7 +38,8 @@
 //!
 //! Every byte written to a socket goes through one module, [`socket`], which uses
 //! `send(2)` with `MSG_NOSIGNAL` (`SO_NOSIGPIPE` on Apple and BSD). Files are streamed in
-//! chunks through the same path (see [`fs`](crate::FileResponse)). A client that disconnects
+//! chunks through the same path (see [`FileResponse`]), and so are the bytes of a connection
+//! after a protocol upgrade ([`Upgraded`]). A client that disconnects
 //! mid-response ends its own connection with an ordinary error, even in a process whose
 //! `SIGPIPE` is at its default action.
 //!
@@ -55,6 +56,10 @@
 //!   file's page-cache pages, not a copy, so a file changed or truncated *while* it is being
 //!   sent may reach the client with the change (as with nginx). Replace served files by
 //!   renaming new ones into place.
+//! * `websocket` (off by default): `smolweb::websocket(..)` and the `smolweb::websocket`
+//!   module, WebSocket (RFC 6455) endpoints built on protocol upgrades ([`Upgrade`]), with
+//!   async-tungstenite for the frames. Adds 21 crates, none of them tokio. The book's
+//!   *WebSocket* chapter describes it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]

@@ -15,11 +15,13 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use http_types::headers::{CONNECTION, UPGRADE};
 use http_types::{Response, StatusCode};
 
+use crate::deadline::Deadline;
 use crate::response::IntoResponse;
 use crate::shutdown::Watch;
 use crate::template;
@@ -120,24 +122,35 @@ impl IntoResponse for Upgrade {
 ///
 /// Reads give first the bytes the client sent right after its request head, then what the
 /// transport receives. Writes go to the transport as they are (on TCP, `send` with
-/// `MSG_NOSIGNAL`: a client that went away is an error, never a signal); `poll_flush` has
-/// nothing to do, and `poll_close` ends the sending direction. Dropping it closes the
-/// connection.
+/// `MSG_NOSIGNAL`: a client that went away is an error, never a signal); a write that can
+/// make no progress for [`Config::write_timeout`](crate::Config::write_timeout) (a client
+/// that stopped reading) fails with `TimedOut`. `poll_flush` has nothing to do, and
+/// `poll_close` ends the sending direction. Dropping it closes the connection.
 pub struct Upgraded {
     io: Box<dyn Transport>,
     /// Bytes received before the switch, past the request head; `read` of them are given.
     buffered: Vec<u8>,
     read: usize,
     shutdown: Watch,
+    write_timeout: Duration,
+    /// How long the current write has been waiting.
+    stalled: Deadline,
 }
 
 impl Upgraded {
-    pub(crate) fn new(io: Box<dyn Transport>, buffered: Vec<u8>, shutdown: Watch) -> Self {
+    pub(crate) fn new(
+        io: Box<dyn Transport>,
+        buffered: Vec<u8>,
+        shutdown: Watch,
+        write_timeout: Duration,
+    ) -> Self {
         Upgraded {
             io,
             buffered,
             read: 0,
             shutdown,
+            write_timeout,
+            stalled: Deadline::new(),
         }
     }
 
@@ -200,11 +213,22 @@ impl AsyncRead for Upgraded {
 
 impl AsyncWrite for Upgraded {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_send(cx, buf)
+        let this = &mut *self;
+        match this.io.poll_send(cx, buf) {
+            Poll::Pending => {
+                let timeout = this.write_timeout;
+                this.stalled
+                    .poll_timeout(cx, timeout, "write made no progress")
+            }
+            done => {
+                this.stalled.reset();
+                done
+            }
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -230,3 +230,37 @@ fn an_upgraded_connection_counts_and_hears_shutdown() {
     assert!(started.elapsed() < Duration::from_secs(10));
     drop(other);
 }
+
+#[test]
+fn an_upgraded_write_to_a_client_that_stopped_reading_times_out() {
+    let (tx, rx) = std::sync::mpsc::channel::<std::io::ErrorKind>();
+    let tx = std::sync::Mutex::new(tx);
+    let router = Router::new().get("/", move |_req: Request| {
+        let tx = tx.lock().unwrap().clone();
+        async move {
+            Upgrade::new("firehose", move |mut conn| async move {
+                let chunk = vec![b'f'; 64 * 1024];
+                // Far more than the socket buffers hold: the client reads none of it.
+                for _ in 0..4096 {
+                    if let Err(e) = conn.write_all(&chunk).await {
+                        let _ = tx.send(e.kind());
+                        return;
+                    }
+                }
+            })
+            .into_response()
+        }
+    });
+    let config = Config {
+        write_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let addr = support::serve(router, config, 1);
+    let mut conn = Conn::connect(addr);
+    conn.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: firehose\r\n\r\n");
+    assert_eq!(conn.read_response_to_head().status, 101);
+    let kind = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the stalled write ended");
+    assert_eq!(kind, ErrorKind::TimedOut);
+}

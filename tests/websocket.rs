@@ -237,3 +237,113 @@ fn the_example_echoes_and_chats() {
     };
     assert_eq!(closed.map(|f| f.code), Some(CloseCode::Size));
 }
+
+/// Opens a WebSocket on `path` over `client` (handshake written, `101` head read).
+async fn open_in_memory(client: &mut memory::MemoryStream, path: &str) {
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        assert!(seen.len() < 4096, "a head that never ends");
+        client.read_exact(&mut byte).await.unwrap();
+        seen.push(byte[0]);
+    }
+    assert!(
+        seen.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+}
+
+/// A client frame's header: `first` (FIN and opcode), masked with a zero key, `len` bytes of
+/// payload announced (the payload itself is not included).
+fn frame_header(first: u8, len: u64) -> Vec<u8> {
+    let mut out = vec![first];
+    match len {
+        0..=125 => out.push(0x80 | len as u8),
+        126..=0xffff => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&[0, 0, 0, 0]); // the masking key: zeros leave the payload as is
+    out
+}
+
+/// Reads server frames until a close frame; returns its code.
+async fn close_code(client: &mut memory::MemoryStream) -> u16 {
+    for _ in 0..100 {
+        let mut head = [0u8; 2];
+        client.read_exact(&mut head).await.unwrap();
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut l = [0u8; 2];
+                client.read_exact(&mut l).await.unwrap();
+                u64::from(u16::from_be_bytes(l))
+            }
+            127 => {
+                let mut l = [0u8; 8];
+                client.read_exact(&mut l).await.unwrap();
+                u64::from_be_bytes(l)
+            }
+            n => u64::from(n),
+        };
+        assert!(len < 1 << 20, "a server frame of {len} bytes");
+        let mut payload = vec![0u8; len as usize];
+        client.read_exact(&mut payload).await.unwrap();
+        if head[0] & 0x0f == 0x8 {
+            assert!(payload.len() >= 2, "a close frame without a code");
+            return u16::from_be_bytes([payload[0], payload[1]]);
+        }
+    }
+    panic!("no close frame in 100 frames");
+}
+
+#[test]
+fn a_frame_announced_too_large_is_refused_on_its_header() {
+    let service = Service::new(app());
+    let (mut client, server) = memory::pair();
+    let client_side = async {
+        open_in_memory(&mut client, "/small").await;
+        // A binary frame announcing 1 GiB, of which nothing follows.
+        client
+            .write_all(&frame_header(0x82, 1 << 30))
+            .await
+            .unwrap();
+        assert_eq!(close_code(&mut client).await, 1009);
+        drop(client);
+    };
+    future::block_on(future::zip(client_side, service.serve_connection(server)));
+}
+
+#[test]
+fn a_fragment_flood_ends_at_the_message_limit() {
+    let service = Service::new(app());
+    let (mut client, server) = memory::pair();
+    let client_side = async {
+        open_in_memory(&mut client, "/small").await;
+        // One text message in 100-byte fragments, past the endpoint's 1 KiB.
+        let piece = [b'f'; 100];
+        let mut first = frame_header(0x01, 100);
+        first.extend_from_slice(&piece);
+        client.write_all(&first).await.unwrap();
+        for _ in 0..20 {
+            let mut more = frame_header(0x00, 100);
+            more.extend_from_slice(&piece);
+            if client.write_all(&more).await.is_err() {
+                break; // the server may have closed already
+            }
+        }
+        assert_eq!(close_code(&mut client).await, 1009);
+        drop(client);
+    };
+    future::block_on(future::zip(client_side, service.serve_connection(server)));
+}

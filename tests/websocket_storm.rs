@@ -1,6 +1,6 @@
 //! The disconnect storm for WebSocket endpoints (the `websocket` feature): clients open a
-//! socket, ask for a large binary message, read part of it and vanish (RST or FIN), in a
-//! process whose SIGPIPE is at its default action. The process must live, and every
+//! socket, send a large message the server echoes (or ask for a large message), read part of
+//! the answer and vanish (RST or FIN), in a process whose SIGPIPE is at its default action. The process must live, and every
 //! connection's descriptors must be released.
 //!
 //! Its own test binary, for SIGPIPE and a descriptor count of its own.
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite;
-use smolweb::websocket::{Message, WebSocket};
+use smolweb::websocket::{Message, WebSocket, WebSocketConfig};
 use smolweb::{Config, Router};
 use support::{
     Rng, connect_small_rcvbuf, default_sigpipe, fd_count, read_prefix, serve, set_linger_zero,
@@ -24,6 +24,15 @@ use support::{
 /// What each client asks for: more than the socket buffers hold.
 const MESSAGE: usize = 4 * 1024 * 1024;
 const CONCURRENCY: usize = 16;
+
+/// Echoes every binary message as it came.
+async fn echo(mut ws: WebSocket) {
+    while let Some(Ok(msg)) = ws.recv().await {
+        if msg.is_binary() && ws.send(msg).await.is_err() {
+            return; // the client went away: an error for this socket only
+        }
+    }
+}
 
 /// Answers a text message holding a length with a binary message that long.
 async fn flood(mut ws: WebSocket) {
@@ -40,6 +49,7 @@ async fn flood(mut ws: WebSocket) {
 #[derive(Default)]
 struct Counts {
     opened: AtomicU64,
+    echoed: AtomicU64,
     rst: AtomicU64,
     fin: AtomicU64,
     bytes: AtomicU64,
@@ -50,15 +60,20 @@ fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let url = format!("ws://{addr}/flood");
+    // One client in four sends a large message for the server to echo; the others ask for one.
+    let echoing = rng.below(4) == 0;
+    let url = format!("ws://{addr}/{}", if echoing { "echo" } else { "flood" });
     let Ok((mut ws, _)) = tungstenite::client(url.as_str(), stream) else {
         return;
     };
     counts.opened.fetch_add(1, Ordering::Relaxed);
-    if ws
-        .send(tungstenite::Message::text(MESSAGE.to_string()))
-        .is_err()
-    {
+    let ask = if echoing {
+        counts.echoed.fetch_add(1, Ordering::Relaxed);
+        tungstenite::Message::binary(vec![b'e'; MESSAGE])
+    } else {
+        tungstenite::Message::text(MESSAGE.to_string())
+    };
+    if ws.send(ask).is_err() {
         return;
     }
     let prefix = rng.below(512 * 1024);
@@ -89,7 +104,14 @@ fn websockets_survive_clients_that_vanish() {
         write_timeout: Duration::from_secs(10),
         ..Config::default()
     };
-    let app = Router::new().get("/flood", smolweb::websocket(flood));
+    let big = WebSocketConfig {
+        max_message_bytes: MESSAGE,
+        max_frame_bytes: MESSAGE,
+        ..WebSocketConfig::default()
+    };
+    let app = Router::new()
+        .get("/flood", smolweb::websocket(flood))
+        .get("/echo", smolweb::websocket(echo).config(big));
     let addr = serve(app, config, 2);
     let fds_before = fd_count();
     let counts = Arc::new(Counts::default());
@@ -117,11 +139,13 @@ fn websockets_survive_clients_that_vanish() {
     });
     let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
     println!(
-        "websocket storm: {} clients in {:.2} s; {} opened, {} RST and {} FIN after a prefix; \
-         {:.1} MiB read by clients; fds before {fds_before} after {fds_after}",
+        "websocket storm: {} clients in {:.2} s; {} opened ({} sent a message to echo), {} RST \
+         and {} FIN after a prefix; {:.1} MiB read by clients; fds before {fds_before} after \
+         {fds_after}",
         clients.div_ceil(CONCURRENCY) * CONCURRENCY,
         elapsed.as_secs_f64(),
         load(&counts.opened),
+        load(&counts.echoed),
         load(&counts.rst),
         load(&counts.fin),
         load(&counts.bytes) as f64 / (1024.0 * 1024.0),
@@ -131,5 +155,5 @@ fn websockets_survive_clients_that_vanish() {
         "descriptors: {fds_before} before, {fds_after} after"
     );
     assert!(load(&counts.opened) as usize > clients * 9 / 10);
-    assert!(load(&counts.rst) > 0 && load(&counts.fin) > 0);
+    assert!(load(&counts.rst) > 0 && load(&counts.fin) > 0 && load(&counts.echoed) > 0);
 }

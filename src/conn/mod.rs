@@ -158,7 +158,8 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
                 break;
             }
             Ok(After::Upgrade(on_upgrade)) => {
-                on_upgrade.run(switch::hand_over(&shared, shutdown)).await;
+                let upgraded = switch::hand_over(&shared, shutdown, config.write_timeout);
+                on_upgrade.run(upgraded).await;
                 break;
             }
             Err(e) => {

@@ -4,6 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http_types::{Response, StatusCode};
 
@@ -40,13 +41,18 @@ pub(crate) fn vet(mut res: Response, asked: bool) -> (Response, Option<OnUpgrade
 }
 
 /// The connection as an [`Upgraded`]: its transport, the bytes buffered past the request
-/// head, and the shutdown signal.
-pub(crate) fn hand_over<T: Transport>(shared: &Arc<Shared<T>>, shutdown: &Signal) -> Upgraded {
+/// head, the shutdown signal, and the write timeout it keeps.
+pub(crate) fn hand_over<T: Transport>(
+    shared: &Arc<Shared<T>>,
+    shutdown: &Signal,
+    write_timeout: Duration,
+) -> Upgraded {
     let buffered = shared.lock().buffer.take_all();
     Upgraded::new(
         Box::new(SharedTransport(shared.clone())),
         buffered,
         shutdown.watch(),
+        write_timeout,
     )
 }
 
