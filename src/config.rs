@@ -49,15 +49,20 @@ pub struct Config {
     /// **Default:** 2 MiB ([`MAX_BODY_BYTES`]). **Unit:** bytes.
     pub max_body_bytes: usize,
     /// How much of a body the handler did not read is read and discarded so the connection
-    /// can carry the next request; past this the connection is closed instead.
+    /// can carry the next request; past this the connection is closed instead (at once, with
+    /// `Connection: close` on the response, when the body's declared length already says so).
     ///
     /// **Default:** 256 KiB ([`MAX_DRAIN_BYTES`]). **Unit:** bytes.
     pub max_drain_bytes: u64,
-    /// How long an idle keep-alive connection waits for the first byte of its next request.
+    /// How long an idle keep-alive connection waits for the first byte of its next request
+    /// (the first request of a connection has [`header_timeout`](Self::header_timeout) from
+    /// the accept instead).
     ///
     /// **Default:** 60 s. **Unit:** time.
     pub keep_alive_timeout: Duration,
-    /// How long a request head may take from its first byte to its blank line (slowloris).
+    /// How long a request head may take from its first byte to its blank line (slowloris);
+    /// for the first request of a connection, from the accept: a connection that sends
+    /// nothing is closed after it.
     ///
     /// **Default:** 10 s. **Unit:** time.
     pub header_timeout: Duration,

@@ -230,6 +230,40 @@ fn graceful_shutdown_on_sigterm() {
     assert!(said.iter().any(|l| l.contains("shutting down")), "{said:?}");
 }
 
+#[test]
+#[cfg(unix)]
+fn file_server_drains_on_sigterm() {
+    let dir = TempDir::new();
+    // Large enough that the download is still going when the signal comes.
+    let big = vec![b'd'; 32 * 1024 * 1024];
+    std::fs::write(dir.0.join("big.bin"), &big).unwrap();
+    let mut ex = Example::start("file_server", &[dir.0.to_str().unwrap()]);
+    let mut download = support::Conn::connect_with(ex.addr, TIMEOUT);
+    download.write(b"GET /big.bin HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let head = download.read_response_to_head();
+    assert_eq!(head.status, 200);
+
+    let pid = libc::pid_t::try_from(ex.child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid, with a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    // The download in progress is completed, byte for byte.
+    let body = download.read_to_close();
+    assert_eq!(body.len(), big.len(), "the download was cut");
+    assert!(body == big);
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = ex.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit within {TIMEOUT:?} of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
+
 /// Every example.
 const EXAMPLES: [&str; 7] = [
     "hello",

@@ -503,6 +503,32 @@ fn ignored_content_length_body_is_drained() {
     assert_eq!(second.text(), "/p/next");
 }
 
+/// A declared body beyond the drain bound, on a request answered without reading it: the
+/// response says `Connection: close` and the connection ends right after it, rather than
+/// waiting to drain a body it would give up on anyway (nginx answers and closes likewise).
+#[test]
+fn an_undrainable_declared_body_closes_at_once() {
+    let addr = spawn(app());
+    let mut conn = Conn::connect(addr);
+    let started = std::time::Instant::now();
+    conn.write(&request(
+        "POST",
+        "/ignore",
+        "Content-Length: 999999999\r\n",
+        b"",
+    ));
+    let res = conn.read_response();
+    assert_eq!(res.text(), "fixed");
+    assert!(res.connection_has("close"), "{res:?}");
+    assert!(is_closed(&mut conn));
+    // Well within the body timeout (30 s) a drain would have waited.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn ignored_chunked_body_is_drained() {
     let addr = spawn(app());

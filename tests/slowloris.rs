@@ -414,3 +414,49 @@ fn slow_but_steady_body_is_not_cut_by_the_body_timeout() {
     let res = conn.read_response();
     assert_eq!((res.status, res.text()), (200, "steadily"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Connections that never send a byte
+// ---------------------------------------------------------------------------------------
+
+/// A connection that sends nothing is closed once its first request's header timeout,
+/// counted from the accept, has passed — not kept for the (much longer) keep-alive timeout.
+/// (nginx closes it on `client_header_timeout` likewise; before, smolweb held such sockets
+/// for `keep_alive_timeout`, the cheapest slowloris.) A keep-alive connection that has served
+/// a request still waits the keep-alive timeout for its next one.
+#[test]
+fn silent_connections_are_closed_after_the_header_timeout() {
+    let config = Config {
+        header_timeout: Duration::from_millis(500),
+        keep_alive_timeout: Duration::from_secs(60),
+        ..Config::default()
+    };
+    let addr = support::serve(app(), config, 1);
+    let started = Instant::now();
+    let mut silent: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        })
+        .collect();
+    let mut served = Conn::connect(addr);
+    assert_eq!(served.get("/", "").text(), "ok");
+    for s in &mut silent {
+        let mut byte = [0u8; 1];
+        match s.read(&mut byte) {
+            Ok(0) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+            other => panic!("a silent connection got {other:?} instead of a close"),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "closed too early: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    // Past the header timeout, the connection that served a request is still open.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(served.get("/", "").text(), "ok");
+}

@@ -107,11 +107,12 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     let mut deadline = Deadline::new();
     let mut heads = HeadCache::default();
     let mut room = A::Room::default();
+    let mut first = true;
     loop {
         if shutdown.has_begun() && shared.lock().buffer.is_empty() {
             break;
         }
-        let next_head = read_head(&shared, config, &mut deadline, &mut heads);
+        let next_head = read_head(&shared, config, &mut deadline, &mut heads, first);
         // An idle connection closes as soon as shutdown begins; a request already arriving
         // is let in.
         let stopped = async {
@@ -167,6 +168,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
                 break;
             }
         }
+        first = false;
         out.clear();
         if out.capacity() > KEEP_WRITE_BUFFER {
             out = Vec::new();
@@ -254,12 +256,23 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
 
         // Once shutdown has begun, every response closes its connection. Decided before the
         // response, so that it says `Connection: close`: a client held back by
-        // `Expect: 100-continue` that was never answered, or a malformed body. (A body merely
-        // left unread is drained after the response, which may stream it.)
+        // `Expect: 100-continue` that was never answered, a malformed body, or more of a
+        // declared body left unread than draining may read. (A body merely left unread is
+        // drained after the response, which may stream it.)
         let keep_alive = keep_alive && !self.shutdown.has_begun() && {
+            // Undrainable: more of the declared body is left than draining may read, and
+            // nothing can read it any more (no body reader outlived the handler: the
+            // connection holds the only reference to what it shares with one).
+            let unread_for_good = Arc::strong_count(shared) == 1;
             let input = shared.lock();
+            let undrainable = unread_for_good
+                && matches!(
+                    input.body.state,
+                    BodyState::Length(left) if left > config.max_drain_bytes
+                );
             !matches!(input.body.state, BodyState::Broken)
                 && !matches!(input.body.continue_, Continue::Owed(_))
+                && !undrainable
         };
         let after = match (&on_upgrade, keep_alive) {
             (Some(_), _) => Persistence::Upgrade,

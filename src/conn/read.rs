@@ -81,11 +81,17 @@ fn recv_on_scratch<T: Transport>(
 
 /// Waits for the next request head, within the keep-alive and header timeouts. `heads` is
 /// what the connection's last head left for the next (the base URL, the head room).
+///
+/// The first request of a connection (`first`) must be whole within `header_timeout` of the
+/// wait's start, that is of the accept: a connection that never sends a byte is closed then,
+/// not kept for the keep-alive timeout. A later request has `keep_alive_timeout` for its
+/// first byte and `header_timeout` from that byte.
 pub(crate) async fn read_head<T: Transport>(
     shared: &Shared<T>,
     config: &Config,
     deadline: &mut Deadline,
     heads: &mut HeadCache,
+    first: bool,
 ) -> io::Result<HeadEvent> {
     let limits = HeadLimits {
         max_headers: config.max_headers,
@@ -128,7 +134,9 @@ pub(crate) async fn read_head<T: Transport>(
                 Poll::Ready(Ok(_)) if on_scratch => {
                     if idle {
                         idle = false;
-                        deadline.reset();
+                        if !first {
+                            deadline.reset();
+                        }
                     }
                     if let Some(event) = event {
                         return Poll::Ready(Ok(event));
@@ -137,22 +145,26 @@ pub(crate) async fn read_head<T: Transport>(
                 Poll::Ready(Ok(n)) => {
                     input.filled(n);
                     if idle {
-                        // The first byte of a request: from now on the header timeout runs.
+                        // The first byte of a request: from now on the header timeout runs
+                        // (for the first request it has run since the accept).
                         idle = false;
-                        deadline.reset();
+                        if !first {
+                            deadline.reset();
+                        }
                     }
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    let timeout = if idle {
+                    let timeout = if idle && !first {
                         config.keep_alive_timeout
                     } else {
                         config.header_timeout
                     };
                     return match deadline.poll_expired(cx, timeout) {
                         Poll::Pending => Poll::Pending,
-                        // Idle past the keep-alive timeout is an ordinary end of connection.
+                        // Silent past the timeout before a request began: an ordinary end of
+                        // connection, closed without an answer (as nginx does).
                         Poll::Ready(()) if idle => Poll::Ready(Ok(HeadEvent::Closed)),
                         Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
                             io::ErrorKind::TimedOut,
