@@ -14,33 +14,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use support::{EXAMPLE_TIMEOUT as TIMEOUT, Example, example_binary};
-
-/// A fresh directory under the temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "smolweb-examples-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{EXAMPLE_TIMEOUT as TIMEOUT, Example, TempDir, example_binary, wait_for_exit};
 
 #[test]
 fn hello() {
@@ -83,7 +60,7 @@ fn router() {
 
 #[test]
 fn file_server() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples-test");
     std::fs::write(dir.0.join("hello.txt"), "hello from a file\n").unwrap();
     let ex = Example::start("file_server", &[dir.0.to_str().unwrap()]);
     assert!(ex.first_line.starts_with("serving "), "{}", ex.first_line);
@@ -206,17 +183,7 @@ fn graceful_shutdown_on_sigterm() {
     let pid = libc::pid_t::try_from(ex.child.id()).unwrap();
     // SAFETY: kill(2) on our own child's pid, with a valid signal number.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = ex.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no exit within {TIMEOUT:?} of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut ex.child, TIMEOUT);
     assert!(status.success(), "exit status {status:?}");
     // The example said what it did on its way out.
     let mut said = Vec::new();
@@ -233,7 +200,7 @@ fn graceful_shutdown_on_sigterm() {
 #[test]
 #[cfg(unix)]
 fn file_server_drains_on_sigterm() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples-test");
     // Large enough that the download is still going when the signal comes.
     let big = vec![b'd'; 32 * 1024 * 1024];
     std::fs::write(dir.0.join("big.bin"), &big).unwrap();
@@ -250,17 +217,7 @@ fn file_server_drains_on_sigterm() {
     let body = download.read_to_close();
     assert_eq!(body.len(), big.len(), "the download was cut");
     assert!(body == big);
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = ex.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no exit within {TIMEOUT:?} of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut ex.child, TIMEOUT);
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -389,7 +346,7 @@ fn an_address_in_use_is_refused_in_one_line() {
 
 #[test]
 fn file_server_refuses_a_directory_that_is_not_one() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("examples-test");
     let missing = dir.0.join("pubilc");
     let missing = missing.to_str().unwrap();
     let line = assert_refused("file_server", &["127.0.0.1:0", missing]);

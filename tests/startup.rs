@@ -9,12 +9,10 @@ mod support;
 
 use std::io;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use smolweb::{BindError, Router, ServeDir, Server};
-use support::get;
+use support::{TempDir, get};
 
 /// Every `warn` and `info` record logged in this process, as text.
 static RECORDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -49,32 +47,6 @@ fn records_naming(text: &str) -> Vec<String> {
         .filter(|r| r.contains(text))
         .cloned()
         .collect()
-}
-
-/// A fresh directory under the temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "smolweb-startup-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -118,7 +90,7 @@ fn bind_errors_name_the_address_and_the_cause() {
 
 #[test]
 fn try_new_refuses_a_root_that_is_not_a_directory() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("startup-test");
     let missing = dir.0.join("pubilc");
     let err = ServeDir::try_new(&missing).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
@@ -141,13 +113,13 @@ fn try_new_refuses_a_root_that_is_not_a_directory() {
         format!("{}: not a directory", file.display())
     );
 
-    assert!(ServeDir::try_new(dir.path()).is_ok());
+    assert!(ServeDir::try_new(dir.text()).is_ok());
 }
 
 #[test]
 fn a_missing_root_is_logged_once_when_made_not_per_request() {
     capture_logs();
-    let dir = TempDir::new();
+    let dir = TempDir::new("startup-test");
     let missing = dir.0.join("pubilc");
     let missing_text = missing.to_str().unwrap().to_string();
     let addr = support::spawn(Router::new().get("/*path", ServeDir::new(&missing)));
@@ -180,7 +152,7 @@ fn a_missing_root_is_logged_once_when_made_not_per_request() {
 #[test]
 fn a_root_removed_while_serving_is_logged_once() {
     capture_logs();
-    let dir = TempDir::new();
+    let dir = TempDir::new("startup-test");
     let root = dir.0.join("site");
     std::fs::create_dir(&root).unwrap();
     std::fs::write(root.join("a.txt"), "here").unwrap();

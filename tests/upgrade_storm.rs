@@ -12,13 +12,13 @@ use std::io::Write;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use smolweb::{Config, IntoResponse, Request, Response, Router, Upgrade};
 use support::{
-    Conn, Rng, connect_small_rcvbuf, default_sigpipe, fd_count, read_prefix, serve,
-    set_linger_zero, sigpipe_is_default, wait_for,
+    Conn, Rng, StormReport, connect_small_rcvbuf, default_sigpipe, read_prefix, serve,
+    set_linger_zero, sigpipe_is_default, storm,
 };
 
 /// What each client asks the server to send it: far more than the socket buffers hold, so
@@ -116,36 +116,24 @@ fn upgraded_connections_survive_clients_that_vanish() {
         ..Config::default()
     };
     let addr = serve(Router::new().get("/flood", flood), config, 2);
-    let fds_before = fd_count();
     let counts = Arc::new(Counts::default());
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|w| {
-            let counts = counts.clone();
-            std::thread::spawn(move || {
-                let mut rng = Rng::new(0x5eed_0000 + w as u64);
-                for _ in 0..clients.div_ceil(CONCURRENCY) {
-                    vanish(addr, &mut rng, &counts);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.join().expect("a client thread failed");
-    }
-    let elapsed = started.elapsed();
-    assert!(sigpipe_is_default());
-    let mut fds_after = fd_count();
-    let settled = wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
-        fds_after = fd_count();
-        fds_after <= fds_before
+    let in_storm = counts.clone();
+    let report = storm(clients, CONCURRENCY, 0x5eed_0000, move |rng| {
+        vanish(addr, rng, &in_storm)
     });
+    assert!(sigpipe_is_default());
     let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    let StormReport {
+        clients: ran,
+        elapsed,
+        fds_before,
+        fds_after,
+        settled,
+    } = report;
     println!(
-        "upgrade storm: {} clients in {:.2} s; {} switched, {} RST and {} FIN after a prefix, \
+        "upgrade storm: {ran} clients in {:.2} s; {} switched, {} RST and {} FIN after a prefix, \
          {} left before reading; {:.1} MiB read by clients; fds before {fds_before} after \
          {fds_after}",
-        clients.div_ceil(CONCURRENCY) * CONCURRENCY,
         elapsed.as_secs_f64(),
         load(&counts.switched),
         load(&counts.rst),

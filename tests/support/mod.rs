@@ -9,7 +9,9 @@
 //! - [`client`]: sockets, [`Conn`], request builders and one-call exchanges, reading until
 //!   the server ends a connection.
 //! - [`response`]: [`RawResponse`] and the parser.
-//! - [`wait`]: the timeouts, `wait_for`, `fd_count`.
+//! - [`storm`]: running a disconnect storm and checking the descriptors after it.
+//! - [`tempdir`]: [`TempDir`], a directory removed on drop.
+//! - [`wait`]: the timeouts, `wait_for`, `fd_count`, `wait_for_exit`.
 //! - [`example`]: running the examples as processes.
 //! - [`rng`]: [`Rng`] and `random_splits`.
 //! - [`vanish`] (Unix): SIGPIPE at its default action, and clients that go away.
@@ -21,6 +23,8 @@ pub mod example;
 pub mod response;
 pub mod rng;
 pub mod server;
+pub mod storm;
+pub mod tempdir;
 #[cfg(unix)]
 pub mod vanish;
 pub mod wait;
@@ -34,6 +38,8 @@ pub use example::{EXAMPLE_TIMEOUT, Example, example_binary};
 pub use response::{RawResponse, contains, find, parse_all, preview};
 pub use rng::{Rng, random_splits};
 pub use server::{Stoppable, run_until, serve, serve_until, spawn};
+pub use storm::{StormReport, storm};
+pub use tempdir::TempDir;
 #[cfg(unix)]
 pub use vanish::{default_sigpipe, read_prefix, set_linger_zero, sigpipe_is_default};
-pub use wait::{DEADLINE, TIMEOUT, fd_count, wait_for};
+pub use wait::{DEADLINE, TIMEOUT, fd_count, wait_for, wait_for_exit};

@@ -35,3 +35,15 @@ pub fn fd_count() -> usize {
         .expect("read /proc/self/fd")
         .count()
 }
+
+/// Waits (bounded by `limit`) for `child` to exit by itself; panics if it does not.
+pub fn wait_for_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
