@@ -460,3 +460,66 @@ fn silent_connections_are_closed_after_the_header_timeout() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(served.get("/", "").text(), "ok");
 }
+
+// ---------------------------------------------------------------------------------------
+// Bytes that cannot begin a request
+// ---------------------------------------------------------------------------------------
+
+/// Input that can no longer be the start of a request line is refused as it arrives — `400`
+/// and a close — not when the header timeout ends (nginx answers such input with 400 at
+/// once too); a valid prefix, even byte by byte, is still waited for and served.
+#[test]
+fn bytes_that_cannot_begin_a_request_are_refused_at_once() {
+    let config = Config {
+        header_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let addr = support::serve(app(), config, 1);
+    let tls_client_hello: &[u8] = &[
+        0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 0x5e, 0x1f,
+    ];
+    let refused: [(&str, &[u8]); 5] = [
+        ("TLS ClientHello", tls_client_hello),
+        ("SSH banner", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+        ("binary", &[0x00, 0xff, 0x13, 0x37, 0x80, 0x81]),
+        ("HTTP/0.9", b"GET /index.html\r\n"),
+        ("a space in the method", b"GE T / HTTP/1.1\r\n"),
+    ];
+    for (what, bytes) in refused {
+        let started = Instant::now();
+        let mut conn = Conn::connect(addr);
+        conn.write(bytes);
+        let res = conn.read_response();
+        assert_eq!(res.status, 400, "{what}");
+        assert!(res.connection_has("close"), "{what}");
+        assert!(support::is_closed(&mut conn), "{what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what}: answered after {:?}, not at once",
+            started.elapsed()
+        );
+    }
+    // A request line without its CRLF yet, and a whole request sent a byte at a time, are
+    // prefixes of valid requests: they wait, then are served.
+    let mut conn = Conn::connect(addr);
+    conn.write(b"GET / HTTP/1.1");
+    conn.stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let waiting = conn.stream.read(&mut byte);
+    assert!(
+        matches!(&waiting, Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)),
+        "a valid prefix got {waiting:?}"
+    );
+    conn.stream
+        .set_read_timeout(Some(support::TIMEOUT))
+        .unwrap();
+    conn.write(b"\r\nHost: x\r\n\r\n");
+    assert_eq!(conn.read_response().text(), "ok");
+    let mut dribbled = Conn::connect(addr);
+    for b in b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" {
+        dribbled.write(&[*b]);
+    }
+    assert_eq!(dribbled.read_response().text(), "ok");
+}

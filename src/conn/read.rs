@@ -64,6 +64,13 @@ fn recv_on_scratch<T: Transport>(
         let n = std::task::ready!(transport.poll_recv(cx, buf))?;
         let bytes = &buf[..n];
         if n == 0 || !has_blank_line(bytes) {
+            // The first bytes of a head, incomplete: refused now if they cannot begin a
+            // request (a TLS record, an SSH banner, an HTTP/0.9 line, binary), rather than
+            // at the header timeout.
+            if let Err(e) = head::parse(bytes, limits, heads) {
+                *event = Some(HeadEvent::Refused(e));
+                return Poll::Ready(Ok(n));
+            }
             input.keep(bytes);
             return Poll::Ready(Ok(n));
         }

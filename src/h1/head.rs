@@ -9,7 +9,7 @@
 use http_types::{Method, StatusCode, Version};
 
 use super::build::http_request;
-use super::error::{HeadError, bad, parse_error};
+use super::error::{HeadError, VersionOf, bad, parse_error, version_of};
 use super::fields::{Fields, RequestFraming};
 use super::message::Message;
 use super::raw::RawHead;
@@ -58,6 +58,22 @@ pub(crate) fn parse(
     let len = match req.parse_with_uninit_headers(buf, &mut table[..max]) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::Version) => {
+            return match version_of(buf) {
+                // RFC 9112 §2.3: a later minor version is answered as the highest this
+                // server speaks. The head is parsed again with `1.1` in its place.
+                VersionOf::LaterMinor(at) => {
+                    let mut as_11 = buf.to_vec();
+                    as_11[at] = b'1';
+                    parse(&as_11, limits, cache)
+                }
+                VersionOf::OtherMajor => Err(HeadError::new(
+                    StatusCode::HttpVersionNotSupported,
+                    "HTTP version not supported",
+                )),
+                VersionOf::Malformed => Err(parse_error(httparse::Error::Version)),
+            };
+        }
         Err(e) => return Err(parse_error(e)),
     };
     let version = match req.version {
