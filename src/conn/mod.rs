@@ -53,7 +53,7 @@ use crate::h1::fields::RequestFraming;
 use crate::h1::head::RequestHead;
 use crate::h1::message::Message;
 use crate::h1::url::HeadCache;
-use crate::shutdown::Signal;
+use crate::shutdown::Watch;
 use crate::transport::Transport;
 use crate::upgrade::OnUpgrade;
 
@@ -96,7 +96,7 @@ enum After {
 pub(crate) async fn serve<A: Respond, T: Transport>(
     app: &A,
     config: &Config,
-    shutdown: &Signal,
+    shutdown: &Watch,
     transport: T,
 ) {
     let peer = transport.peer_addr();
@@ -188,7 +188,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
 struct Exchange<'a, A, T> {
     app: &'a A,
     config: &'a Config,
-    shutdown: &'a Signal,
+    shutdown: &'a Watch,
     shared: &'a Arc<Shared<T>>,
     peer: Option<SocketAddr>,
 }
@@ -246,13 +246,13 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             }
         }
 
-        let res = if asterisk {
+        let mut res = if asterisk {
             // `OPTIONS *` asks about the server in general: a plain success, no handler.
             crate::template::response(StatusCode::Ok)
         } else {
             self.app.respond(message, self.peer, room).await
         };
-        let (res, on_upgrade) = switch::vet(res, upgrade);
+        let on_upgrade = switch::vet(&mut res, upgrade);
 
         // Once shutdown has begun, every response closes its connection. Decided before the
         // response, so that it says `Connection: close`: a client held back by

@@ -38,6 +38,7 @@ pub(super) struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline]
     pub fn note(&mut self, h: &httparse::Header<'a>) -> Result<(), HeadError> {
         let name = h.name.as_bytes();
         let value = h.value;
