@@ -87,7 +87,7 @@ impl Service {
 
     /// True once [`shutdown`](Self::shutdown) was called.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.shutdown.has_begun()
+        self.inner.shutdown.watch().has_begun()
     }
 
     /// The limits and timeouts connections use.
@@ -128,7 +128,7 @@ impl Service {
     /// ordinary end, logged at debug level.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
         let inner = &*self.inner;
-        conn::serve(self, &inner.config, &inner.shutdown, transport).await
+        conn::serve(self, &inner.config, inner.shutdown.watch(), transport).await
     }
 }
 

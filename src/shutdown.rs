@@ -16,18 +16,22 @@ use std::time::Duration;
 use async_io::Timer;
 use smol::channel::{self, Receiver, Recv, Sender};
 
-/// The moment shutdown begins, as something connections can wait for.
+/// The moment shutdown begins: [`begin`](Self::begin) it here, watch for it with its
+/// [`Watch`].
 #[derive(Debug)]
 pub(crate) struct Signal {
     /// Closed by [`begin`](Self::begin).
     tx: Sender<()>,
-    rx: Receiver<()>,
+    watch: Watch,
 }
 
 impl Signal {
     pub(crate) fn new() -> Self {
         let (tx, rx) = channel::bounded(1);
-        Signal { tx, rx }
+        Signal {
+            tx,
+            watch: Watch { rx },
+        }
     }
 
     /// Begins shutdown (once; later calls do nothing).
@@ -35,24 +39,13 @@ impl Signal {
         self.tx.close();
     }
 
-    pub(crate) fn has_begun(&self) -> bool {
-        self.rx.is_closed()
-    }
-
-    /// Completes when shutdown begins.
-    pub(crate) fn begun(&self) -> Closed<'_> {
-        Closed::new(&self.rx)
-    }
-
-    /// A handle that tells the same, owned (for a connection that left the HTTP loop).
-    pub(crate) fn watch(&self) -> Watch {
-        Watch {
-            rx: self.rx.clone(),
-        }
+    /// What connections watch (clone it to keep one).
+    pub(crate) fn watch(&self) -> &Watch {
+        &self.watch
     }
 }
 
-/// An owned view of a [`Signal`]: whether shutdown has begun, and a wait for it.
+/// A view of a [`Signal`]: whether shutdown has begun, and a wait for it.
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
     rx: Receiver<()>,

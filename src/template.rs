@@ -29,28 +29,36 @@ pub(crate) fn request() -> Box<http_types::Request> {
     Box::new(template.clone())
 }
 
+/// A clone of the response template in `cell` (made by `make` the first time), with
+/// `status`.
+fn cloned(
+    cell: &'static OnceLock<Response>,
+    make: fn() -> Response,
+    status: StatusCode,
+) -> Response {
+    let mut res = cell.get_or_init(make).clone();
+    res.set_status(status);
+    res
+}
+
 /// A response with `status`, no headers and an empty body.
 pub(crate) fn response(status: StatusCode) -> Response {
     static TEMPLATE: OnceLock<Response> = OnceLock::new();
-    let mut res = TEMPLATE
-        .get_or_init(|| Response::new(StatusCode::Ok))
-        .clone();
-    res.set_status(status);
-    res
+    cloned(&TEMPLATE, || Response::new(StatusCode::Ok), status)
 }
 
 /// A response with `status` and `content-type: text/plain;charset=utf-8`, no body yet.
 pub(crate) fn text(status: StatusCode) -> Response {
     static TEMPLATE: OnceLock<Response> = OnceLock::new();
-    let mut res = TEMPLATE
-        .get_or_init(|| {
+    cloned(
+        &TEMPLATE,
+        || {
             let mut res = response(StatusCode::Ok);
             res.insert_header(CONTENT_TYPE, TEXT);
             res
-        })
-        .clone();
-    res.set_status(status);
-    res
+        },
+        status,
+    )
 }
 
 /// What a file response starts from: `accept-ranges: bytes`, and room for the headers a file
@@ -58,8 +66,9 @@ pub(crate) fn text(status: StatusCode) -> Response {
 /// does not grow the map. (A map keeps its capacity when entries are removed.)
 pub(crate) fn file_response(status: StatusCode) -> Response {
     static TEMPLATE: OnceLock<Response> = OnceLock::new();
-    let mut res = TEMPLATE
-        .get_or_init(|| {
+    cloned(
+        &TEMPLATE,
+        || {
             let mut res = response(StatusCode::Ok);
             let added: [HeaderName; 4] = [ETAG, LAST_MODIFIED, CONTENT_TYPE, CONTENT_RANGE];
             for name in &added {
@@ -70,8 +79,7 @@ pub(crate) fn file_response(status: StatusCode) -> Response {
             }
             res.insert_header(ACCEPT_RANGES, "bytes");
             res
-        })
-        .clone();
-    res.set_status(status);
-    res
+        },
+        status,
+    )
 }
