@@ -9,7 +9,7 @@
 mod support;
 
 use std::io::Write;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -17,8 +17,8 @@ use std::time::Duration;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use smolweb::{Config, IntoResponse, Request, Response, Router, Upgrade};
 use support::{
-    Conn, Rng, StormReport, connect_small_rcvbuf, default_sigpipe, read_prefix, serve,
-    set_linger_zero, sigpipe_is_default, storm,
+    Conn, Gone, Rng, StormReport, connect_small_rcvbuf, read_prefix, require_default_sigpipe,
+    serve, set_linger_zero, sigpipe_is_default, storm, storm_size, vanish_now,
 };
 
 /// What each client asks the server to send it: far more than the socket buffers hold, so
@@ -91,26 +91,16 @@ fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
     let prefix = rng.below(512 * 1024);
     let got = already + read_prefix(&mut conn.stream, prefix);
     counts.bytes.fetch_add(got, Ordering::Relaxed);
-    if rng.below(2) == 0 {
-        set_linger_zero(&conn.stream);
-        counts.rst.fetch_add(1, Ordering::Relaxed);
-    } else {
-        let _ = conn.stream.shutdown(Shutdown::Both);
-        counts.fin.fetch_add(1, Ordering::Relaxed);
-    }
+    match vanish_now(&conn.stream, rng) {
+        Gone::Rst => counts.rst.fetch_add(1, Ordering::Relaxed),
+        Gone::Fin => counts.fin.fetch_add(1, Ordering::Relaxed),
+    };
 }
 
 #[test]
 fn upgraded_connections_survive_clients_that_vanish() {
-    default_sigpipe();
-    assert!(
-        sigpipe_is_default(),
-        "the storm must run with SIGPIPE at SIG_DFL"
-    );
-    let clients: usize = std::env::var("SMOLWEB_UPGRADE_STORM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
+    require_default_sigpipe();
+    let clients = storm_size("SMOLWEB_UPGRADE_STORM", 2_000);
     let config = Config {
         write_timeout: Duration::from_secs(10),
         ..Config::default()

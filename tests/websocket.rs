@@ -101,26 +101,7 @@ fn a_handshake_and_an_echo_in_memory() {
     let service = Service::new(app());
     let (mut client, server) = memory::pair();
     let client_side = async {
-        client
-            .write_all(
-                b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-                  Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-            )
-            .await
-            .unwrap();
-        // Byte by byte up to the blank line, so nothing of the frames after it is taken.
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            assert!(head.len() < 4096, "a head that never ends");
-            client.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8(head).unwrap();
-        assert!(
-            head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
-            "{head}"
-        );
+        let head = open_in_memory(&mut client, "/echo").await;
         // RFC 6455 §1.3's example key and accept value.
         assert!(
             head.contains("\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
@@ -238,8 +219,10 @@ fn the_example_echoes_and_chats() {
     assert_eq!(closed.map(|f| f.code), Some(CloseCode::Size));
 }
 
-/// Opens a WebSocket on `path` over `client` (handshake written, `101` head read).
-async fn open_in_memory(client: &mut memory::MemoryStream, path: &str) {
+/// Opens a WebSocket on `path` over `client`: writes the handshake (RFC 6455 §1.3's example
+/// key), reads the `101`'s head byte by byte (so nothing of the frames after it is taken) and
+/// returns it.
+async fn open_in_memory(client: &mut memory::MemoryStream, path: &str) -> String {
     let head = format!(
         "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
@@ -252,11 +235,12 @@ async fn open_in_memory(client: &mut memory::MemoryStream, path: &str) {
         client.read_exact(&mut byte).await.unwrap();
         seen.push(byte[0]);
     }
+    let head = String::from_utf8(seen).unwrap();
     assert!(
-        seen.starts_with(b"HTTP/1.1 101 "),
-        "{}",
-        String::from_utf8_lossy(&seen)
+        head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{head}"
     );
+    head
 }
 
 /// A client frame's header: `first` (FIN and opcode), masked with a zero key, `len` bytes of

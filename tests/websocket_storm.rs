@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -17,8 +17,8 @@ use async_tungstenite::tungstenite;
 use smolweb::websocket::{Message, WebSocket, WebSocketConfig};
 use smolweb::{Config, Router};
 use support::{
-    Rng, StormReport, connect_small_rcvbuf, default_sigpipe, read_prefix, serve, set_linger_zero,
-    sigpipe_is_default, storm,
+    Gone, Rng, StormReport, connect_small_rcvbuf, read_prefix, require_default_sigpipe, serve,
+    sigpipe_is_default, storm, storm_size, vanish_now,
 };
 
 /// What each client asks for: more than the socket buffers hold.
@@ -80,26 +80,16 @@ fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
     let got = read_prefix(ws.get_mut(), prefix);
     counts.bytes.fetch_add(got, Ordering::Relaxed);
     let stream = ws.get_mut();
-    if rng.below(2) == 0 {
-        set_linger_zero(stream);
-        counts.rst.fetch_add(1, Ordering::Relaxed);
-    } else {
-        let _ = stream.shutdown(Shutdown::Both);
-        counts.fin.fetch_add(1, Ordering::Relaxed);
-    }
+    match vanish_now(stream, rng) {
+        Gone::Rst => counts.rst.fetch_add(1, Ordering::Relaxed),
+        Gone::Fin => counts.fin.fetch_add(1, Ordering::Relaxed),
+    };
 }
 
 #[test]
 fn websockets_survive_clients_that_vanish() {
-    default_sigpipe();
-    assert!(
-        sigpipe_is_default(),
-        "the storm must run with SIGPIPE at SIG_DFL"
-    );
-    let clients: usize = std::env::var("SMOLWEB_WEBSOCKET_STORM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
+    require_default_sigpipe();
+    let clients = storm_size("SMOLWEB_WEBSOCKET_STORM", 1_000);
     let config = Config {
         write_timeout: Duration::from_secs(10),
         ..Config::default()

@@ -41,5 +41,8 @@ pub use server::{Stoppable, run_until, serve, serve_until, spawn};
 pub use storm::{StormReport, storm};
 pub use tempdir::TempDir;
 #[cfg(unix)]
-pub use vanish::{default_sigpipe, read_prefix, set_linger_zero, sigpipe_is_default};
+pub use vanish::{
+    Gone, default_sigpipe, read_prefix, require_default_sigpipe, set_linger_zero,
+    sigpipe_is_default, storm_size, vanish_now,
+};
 pub use wait::{DEADLINE, TIMEOUT, fd_count, wait_for, wait_for_exit};

@@ -2,9 +2,11 @@
 //! that vanish with RST or FIN after reading part of a response.
 
 use std::io::Read;
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Once;
+
+use super::rng::Rng;
 
 /// SIGPIPE back to its default action: any write that raises it kills this test process.
 pub fn default_sigpipe() {
@@ -50,4 +52,41 @@ pub fn read_prefix(s: &mut TcpStream, n: u64) -> u64 {
         }
     }
     got
+}
+
+/// How a client went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// A reset: `SO_LINGER` 0, then close.
+    Rst,
+    /// A close of both directions.
+    Fin,
+}
+
+/// Goes away now, with a reset or a close, one in two.
+pub fn vanish_now(stream: &TcpStream, rng: &mut Rng) -> Gone {
+    if rng.below(2) == 0 {
+        set_linger_zero(stream);
+        Gone::Rst
+    } else {
+        let _ = stream.shutdown(Shutdown::Both);
+        Gone::Fin
+    }
+}
+
+/// The number of storm clients: the environment variable `var` if set, else `default`.
+pub fn storm_size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Puts SIGPIPE back to its default action for this process and checks it is there.
+pub fn require_default_sigpipe() {
+    default_sigpipe();
+    assert!(
+        sigpipe_is_default(),
+        "the storm must run with SIGPIPE at SIG_DFL"
+    );
 }
