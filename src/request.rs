@@ -141,8 +141,46 @@ impl Request {
     /// without regard to case, and may also be one of http-types' constants
     /// ([`http::headers::CONTENT_TYPE`](crate::http::headers::CONTENT_TYPE), ...). Looking a
     /// header up allocates nothing.
+    ///
+    /// A value may hold bytes 0x80–0xFF (obs-text, RFC 9110 §5.5), as browsers send in a
+    /// `Cookie` or a `User-Agent`: it is given here when it is valid UTF-8, and `None` when it
+    /// is not (Latin-1, say: it is not guessed at); [`header_bytes`](Self::header_bytes) gives
+    /// it either way. http-types' [`headers`](Self::headers) holds ASCII values only, so such
+    /// fields are not among them.
+    ///
+    /// ```
+    /// # smol::block_on(async {
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    /// use smolweb::{memory, Request, Router, Service};
+    ///
+    /// let app = Router::new().get("/", |req: Request| async move {
+    ///     req.header("x-name").unwrap_or("?").to_string()
+    /// });
+    /// let (mut client, server) = memory::pair();
+    /// let conn = smol::spawn(async move { Service::new(app).serve_connection(server).await });
+    /// let head = "GET / HTTP/1.1\r\nHost: x\r\nX-Name: Zoë\r\nConnection: close\r\n\r\n";
+    /// client.write_all(head.as_bytes()).await?;
+    /// let mut response = String::new();
+    /// client.read_to_string(&mut response).await?;
+    /// assert!(response.ends_with("\r\n\r\nZoë"));
+    /// conn.await;
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
     pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
         self.inner.header(name.as_header_name())
+    }
+
+    /// The first value of a header as it was received, whatever its bytes: what
+    /// [`header`](Self::header) gives, and also a value that is not UTF-8.
+    ///
+    /// ```
+    /// use smolweb::{http::{Method, Url}, Request};
+    /// let mut http = smolweb::http::Request::new(Method::Get, Url::parse("http://x/").unwrap());
+    /// http.insert_header("x-a", "b");
+    /// assert_eq!(Request::from_http(http).header_bytes("X-A"), Some(&b"b"[..]));
+    /// ```
+    pub fn header_bytes(&self, name: impl AsHeaderName) -> Option<&[u8]> {
+        self.inner.header_bytes(name.as_header_name())
     }
 
     /// True if the client asks to switch this connection to `protocol` (compared without
@@ -185,7 +223,8 @@ impl Request {
             .flat_map(|(_, values)| values.iter().map(|v| v.as_str()))
     }
 
-    /// All header fields.
+    /// All header fields whose values are ASCII (http-types holds no others; read a value
+    /// with obs-text with [`header`](Self::header) or [`header_bytes`](Self::header_bytes)).
     pub fn headers(&self) -> &Headers {
         self.inner.http().as_ref()
     }

@@ -1123,7 +1123,8 @@ fn request_read_from_the_head_agrees_with_the_built_url_and_headers() {
         ("/a/%2e%2E/b", r#"("/b", None"#),
         ("/q?it's", r#"("/q", Some("it%27s")"#),
         ("/x?", r#"("/x", Some("")"#),
-        ("/%7e/caf%C3%A9/{}", r#"("/%7e/caf%C3%A9/%7B%7D", None"#),
+        // (Raw `{}` would be encoded by the URL parser; it is refused with 400 instead.)
+        ("/%7e/caf%C3%A9/", r#"("/%7e/caf%C3%A9/", None"#),
     ];
     for (target, expected) in cases {
         for extra_fields in [0, 40] {

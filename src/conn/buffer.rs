@@ -1,5 +1,8 @@
 //! [`ReadBuffer`]: a connection's received bytes not yet parsed or read.
 
+use crate::h1::HeadError;
+use crate::h1::scan::Scan;
+
 /// First size of a connection's read buffer; it doubles up to `Config::max_head_bytes`.
 pub(crate) const INITIAL_BUFFER: usize = 4 * 1024;
 
@@ -13,8 +16,8 @@ pub(crate) struct ReadBuffer {
     buf: Vec<u8>,
     start: usize,
     end: usize,
-    /// How far `buf[start..end]` was searched for the end of a head.
-    scanned: usize,
+    /// The check of the head at `start`, as far as it has arrived.
+    scan: Scan,
 }
 
 impl ReadBuffer {
@@ -37,12 +40,13 @@ impl ReadBuffer {
     pub(crate) fn consume(&mut self, n: usize) {
         debug_assert!(n <= self.len());
         self.start += n;
+        // What follows is looked at afresh when a head is next checked.
+        self.scan = Scan::default();
     }
 
     /// A head of `len` bytes was parsed from the front: the next head is searched for after it.
     pub(crate) fn take_head(&mut self, len: usize) {
         self.consume(len);
-        self.scanned = self.start;
     }
 
     /// The free space after the buffered bytes, to receive into (see
@@ -61,7 +65,6 @@ impl ReadBuffer {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
-            self.scanned -= self.start.min(self.scanned);
             self.start = 0;
         }
         if self.end == self.buf.len() {
@@ -84,7 +87,7 @@ impl ReadBuffer {
             self.buf = vec![0; bytes.len().max(INITIAL_BUFFER)];
         }
         self.buf[..bytes.len()].copy_from_slice(bytes);
-        (self.start, self.end, self.scanned) = (0, bytes.len(), 0);
+        (self.start, self.end, self.scan) = (0, bytes.len(), Scan::default());
     }
 
     /// Takes every buffered byte out (for a connection leaving HTTP), leaving the buffer empty.
@@ -98,20 +101,15 @@ impl ReadBuffer {
     pub(crate) fn release_if_empty(&mut self) {
         if self.is_empty() && !self.buf.is_empty() {
             self.buf = Vec::new();
-            (self.start, self.end, self.scanned) = (0, 0, 0);
+            (self.start, self.end, self.scan) = (0, 0, Scan::default());
         }
     }
 
-    /// True once the buffered bytes hold a blank line, i.e. a whole head may be there.
-    /// Remembers how far it looked, so a head dribbled byte by byte is scanned once.
-    pub(crate) fn head_may_be_complete(&mut self) -> bool {
-        let from = self
-            .scanned
-            .max(self.start)
-            .saturating_sub(3)
-            .max(self.start);
-        self.scanned = self.end;
-        has_blank_line(&self.buf[from..self.end])
+    /// Checks the head at the front as far as it has arrived (each byte once, however it
+    /// was cut into packets): `Ok(true)` once it is complete, an error as soon as it can no
+    /// longer become a valid head.
+    pub(crate) fn check_head(&mut self) -> Result<bool, HeadError> {
+        self.scan.check(&self.buf[self.start..self.end])
     }
 }
 
@@ -166,7 +164,7 @@ mod tests {
             assert!(buffer.make_room(64));
             buffer.spare()[0] = *byte;
             buffer.filled(1);
-            assert_eq!(buffer.head_may_be_complete(), i == head.len() - 1, "at {i}");
+            assert_eq!(buffer.check_head(), Ok(i == head.len() - 1), "at {i}");
         }
         buffer.take_head(head.len());
         assert!(buffer.is_empty());

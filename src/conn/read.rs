@@ -64,13 +64,7 @@ fn recv_on_scratch<T: Transport>(
         let n = std::task::ready!(transport.poll_recv(cx, buf))?;
         let bytes = &buf[..n];
         if n == 0 || !has_blank_line(bytes) {
-            // The first bytes of a head, incomplete: refused now if they cannot begin a
-            // request (a TLS record, an SSH banner, an HTTP/0.9 line, binary), rather than
-            // at the header timeout.
-            if let Err(e) = head::parse(bytes, limits, heads) {
-                *event = Some(HeadEvent::Refused(e));
-                return Poll::Ready(Ok(n));
-            }
+            // The first bytes of a head, incomplete: kept, and checked as the buffer's.
             input.keep(bytes);
             return Poll::Ready(Ok(n));
         }
@@ -112,7 +106,15 @@ pub(crate) async fn read_head<T: Transport>(
         let mut guard = shared.lock();
         let input = &mut guard.buffer;
         loop {
-            if !input.is_empty() && input.head_may_be_complete() {
+            // What has arrived of a head is checked as it arrives: input that can no longer
+            // begin a valid head (a TLS record, an SSH banner, an HTTP/0.9 line, binary, a
+            // bad byte in a field) is refused now, not at the header timeout.
+            let complete = match input.check_head() {
+                _ if input.is_empty() => false,
+                Ok(complete) => complete,
+                Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
+            };
+            if complete {
                 match head::parse(input.bytes(), limits, heads) {
                     Ok(Some(h)) => {
                         input.take_head(h.len);

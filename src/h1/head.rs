@@ -12,7 +12,9 @@ use super::build::http_request;
 use super::error::{HeadError, VersionOf, bad, parse_error, version_of};
 use super::fields::{Fields, RequestFraming};
 use super::message::Message;
+use super::opaque::OpaqueFields;
 use super::raw::RawHead;
+use super::target::check_target;
 use super::url::{HeadCache, build_url, origin_base};
 
 /// Hard upper bound on header fields, whatever the configuration says (the parser's table
@@ -94,6 +96,7 @@ pub(crate) fn parse(
             "request target too long",
         ));
     }
+    check_target(target.as_bytes())?;
 
     let mut fields = Fields::default();
     for h in req.headers.iter() {
@@ -121,16 +124,6 @@ pub(crate) fn parse(
         }
     };
 
-    for h in req.headers.iter() {
-        // http-types keeps only ASCII (and would panic on other values given as text).
-        if !h.value.is_ascii() {
-            return Err(bad("header value is not ASCII"));
-        }
-        if !h.name.is_ascii() {
-            return Err(bad("invalid header name"));
-        }
-    }
-
     let asterisk = method == Method::Options && target == "*";
     let upgrade = http11
         && fields.connection_upgrade
@@ -157,12 +150,15 @@ pub(crate) fn parse(
         }
         None => {
             let url = build_url(if asterisk { "/" } else { target }, fields.host, cache)?;
-            let fields = req.headers.iter().map(|h| {
-                // Checked above to be ASCII.
-                let value = std::str::from_utf8(h.value).unwrap_or_default();
-                (h.name, value)
+            // http-types holds ASCII values only (and panics on others given as text): a
+            // value with obs-text is kept beside the request instead.
+            let ascii = req.headers.iter().filter_map(|h| {
+                let value = std::str::from_utf8(h.value).ok().filter(|v| v.is_ascii())?;
+                Some((h.name, value))
             });
-            Message::Built(http_request(method, version, url, fields))
+            let mut http = http_request(method, version, url, ascii);
+            OpaqueFields::keep(req.headers, &mut http);
+            Message::Built(http)
         }
     };
     Ok(Some(RequestHead {

@@ -2,6 +2,7 @@
 
 use http_types::{Method, Version};
 
+use super::opaque::OpaqueFields;
 use super::raw::RawHead;
 
 /// A request the codec parsed: its head as received, or an `http_types::Request`.
@@ -55,7 +56,20 @@ impl Message {
             Message::Built(http) => http
                 .iter()
                 .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
-                .map(|(_, values)| values.as_str()),
+                .map(|(_, values)| values.as_str())
+                .or_else(|| std::str::from_utf8(OpaqueFields::get(http, name)?).ok()),
+        }
+    }
+
+    /// The first value of the field `name` as received: what [`header`](Self::header) gives,
+    /// or the bytes of a value that is not UTF-8.
+    pub(crate) fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        match self {
+            Message::Raw(raw) => raw.header(name).map(str::as_bytes),
+            Message::Built(http) => self
+                .header(name)
+                .map(str::as_bytes)
+                .or_else(|| OpaqueFields::get(http, name)),
         }
     }
 

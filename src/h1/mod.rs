@@ -7,12 +7,15 @@
 //!
 //! | file | what it is |
 //! | --- | --- |
+//! | `scan.rs` | a head checked as it arrives, before it is whole |
 //! | `head.rs` | a request head: request line, limits, the parse as a whole |
 //! | `fields.rs` | the fields that frame the body and decide keep-alive |
+//! | `target.rs` | the characters a request target may hold |
 //! | `url.rs` | targets to URLs, relative to the connection's base |
 //! | `raw.rs` | a head kept as received, and the room it reuses |
 //! | `build.rs` | the `http_types::Request` for a head, when asked for |
 //! | `message.rs` | a parsed request, raw or built |
+//! | `opaque.rs` | field values with obs-text, beside the built request |
 //! | `error.rs` | why a head was refused |
 //! | `chunked.rs` | the chunked body decoder |
 //! | `encode.rs` | response heads and chunk frames |
@@ -26,7 +29,10 @@ pub(crate) mod error;
 pub(crate) mod fields;
 pub(crate) mod head;
 pub(crate) mod message;
+pub(crate) mod opaque;
 pub(crate) mod raw;
+pub(crate) mod scan;
+pub(crate) mod target;
 pub(crate) mod url;
 
 pub use chunked::{ChunkError, ChunkedDecoder, MAX_CHUNK_EXT, MAX_CHUNK_SIZE_LINE, MAX_TRAILERS};

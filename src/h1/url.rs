@@ -59,11 +59,6 @@ pub(super) fn build_url(
     host: Option<&[u8]>,
     urls: &mut HeadCache,
 ) -> Result<Url, HeadError> {
-    // A backslash is not a URI character, and the URL parser would silently turn it into `/`;
-    // a fragment is never sent. Refuse both rather than guess.
-    if target.bytes().any(|b| b == b'\\' || b == b'#') {
-        return Err(bad("invalid request target"));
-    }
     if target.starts_with('/') {
         let base = origin_base(host, urls)?;
         let url = if target.starts_with("//") {
