@@ -80,8 +80,12 @@ pub struct Config {
     ///
     /// **Default:** `None` (no limit). **Unit:** bytes.
     pub max_streamed_body_bytes: Option<u64>,
-    /// Most connections served at once by a [`Server`](crate::Server); at the limit it stops
-    /// accepting (new clients wait in the listen backlog) until one closes.
+    /// Most connections served at once by a [`Server`](crate::Server). At the limit, when a
+    /// new client is waiting, the server closes its oldest idle connections (keep-alive ones
+    /// between requests, and new ones that have sent nothing yet): an eighth of them, at
+    /// least one and at most 32 at a time, as nginx does. A connection that has begun a
+    /// request is never closed for it; with none idle, new clients wait in the listen
+    /// backlog until a connection ends.
     ///
     /// **Default:** half of `RLIMIT_NOFILE` less 64 (each connection may hold a socket and a
     /// file), at least 16; 4,096 when the limit is unknown. **Unit:** connections.

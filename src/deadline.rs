@@ -33,6 +33,12 @@ impl Deadline {
     }
 
     /// Progress was made (or a new wait begins): the next wait starts a new clock.
+    /// When the timeout being waited for began: its due time less `timeout`, once a poll set
+    /// it.
+    pub(crate) fn began(&self, timeout: Duration) -> Option<Instant> {
+        self.due?.checked_sub(timeout)
+    }
+
     pub(crate) fn reset(&mut self) {
         self.due = None;
     }

@@ -12,6 +12,7 @@ use smol::Executor;
 use smol::lock::Semaphore;
 
 use crate::config::Config;
+use crate::conn::idle::IdleList;
 use crate::router::Router;
 use crate::runtime;
 use crate::service::Service;
@@ -246,11 +247,32 @@ async fn accept_until(
     deadline: Duration,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+    let idle = Arc::new(IdleList::default());
     let drain = Drain::new();
     let accept = async {
         loop {
-            // At the connection limit, wait here: clients queue in the listen backlog.
-            let slot = slots.acquire_arc().await;
+            let slot = match slots.try_acquire_arc() {
+                Some(slot) => slot,
+                // At the connection limit: wait for a connection to end, or for a client in
+                // the listen backlog; for a client, close the oldest idle connections to make
+                // room (connections busy with a request are never closed for it). With none
+                // idle, clients wait in the backlog until a connection ends.
+                None => {
+                    let freed = async { Some(slots.acquire_arc().await) };
+                    let knocked = async {
+                        let _ = listener.readable().await;
+                        None
+                    };
+                    match futures_lite::future::or(freed, knocked).await {
+                        Some(slot) => slot,
+                        None => {
+                            let closed = idle.evict_oldest();
+                            log::debug!("at {max_connections} connections: closed {closed} idle");
+                            slots.acquire_arc().await
+                        }
+                    }
+                }
+            };
             let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -265,12 +287,13 @@ async fn accept_until(
                     continue;
                 }
             };
-            let (service, tracked) = (service.clone(), drain.track());
+            let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
             ex.spawn(async move {
                 // Both count until the connection ends or is cancelled.
                 let _held = slot;
                 let cancelled = tracked.cancelled();
-                futures_lite::future::or(service.serve_connection(transport), cancelled).await
+                let serve = service.serve_listed(transport, &idle);
+                futures_lite::future::or(serve, cancelled).await
             })
             .detach();
         }

@@ -9,6 +9,7 @@ use futures_lite::FutureExt;
 use http_types::{Response, StatusCode};
 
 use crate::config::Config;
+use crate::conn::idle::IdleList;
 use crate::conn::{self, Respond};
 use crate::h1::message::Message;
 use crate::handler::{Handler, Middleware, Next};
@@ -128,7 +129,21 @@ impl Service {
     /// ordinary end, logged at debug level.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
         let inner = &*self.inner;
-        conn::serve(self, &inner.config, inner.shutdown.watch(), transport).await
+        conn::serve(self, &inner.config, inner.shutdown.watch(), transport, None).await
+    }
+
+    /// Serves one connection listed in `idle`, from which its server may close it while it
+    /// is idle, to make room at the connection limit.
+    pub(crate) async fn serve_listed<T: Transport>(&self, transport: T, idle: &IdleList) {
+        let inner = &*self.inner;
+        conn::serve(
+            self,
+            &inner.config,
+            inner.shutdown.watch(),
+            transport,
+            Some(idle),
+        )
+        .await
     }
 }
 

@@ -171,6 +171,10 @@ impl Transport for TcpTransport {
         self.stream.get_ref().shutdown(std::net::Shutdown::Write)
     }
 
+    fn shutdown(&self) -> io::Result<()> {
+        self.stream.get_ref().shutdown(std::net::Shutdown::Both)
+    }
+
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
     }

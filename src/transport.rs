@@ -43,6 +43,18 @@ pub trait Transport: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Ends both directions at once (TCP: `shutdown(SHUT_RDWR)`), possibly from another
+    /// thread while a task waits in [`poll_recv`](Self::poll_recv): that wait then ends with
+    /// end of stream. A [`Server`](crate::Server) uses it to close idle connections, oldest
+    /// first, to make room for new ones at
+    /// [`max_connections`](crate::Config::max_connections).
+    ///
+    /// **Default:** `Unsupported`; an idle connection on such a transport is never closed
+    /// early.
+    fn shutdown(&self) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
     /// The address of the peer, if the transport has one.
     fn peer_addr(&self) -> Option<SocketAddr> {
         None

@@ -171,58 +171,6 @@ fn shutdown_timeout_drops_requests_that_take_too_long() {
 }
 
 #[test]
-fn max_connections_holds_the_next_client_until_one_closes() {
-    let config = Config {
-        max_connections: 2,
-        ..Config::default()
-    };
-    let addr = support::serve(app(Arc::default()), config, 1);
-
-    // Two connections, each proven accepted by an answered request, then left idle.
-    let mut first = Conn::connect(addr);
-    let mut second = Conn::connect(addr);
-    for conn in [&mut first, &mut second] {
-        conn.write(&support::request("GET", "/", "", b""));
-        assert_eq!(conn.read_response().status, 200);
-    }
-
-    // A third: the kernel completes its handshake (backlog), but the server does not accept
-    // it, so its request goes unanswered.
-    let mut third = Conn::connect(addr);
-    third.write(&support::request("GET", "/", "Connection: close\r\n", b""));
-    third
-        .stream
-        .set_read_timeout(Some(Duration::from_millis(700)))
-        .expect("read timeout");
-    let (early, end) = read_until_end(&mut third.stream, 1 << 16, Duration::from_secs(2));
-    assert_eq!(
-        (end, early.len()),
-        (ReadEnd::Timeout, 0),
-        "the third connection was served while two were open: {:?}",
-        String::from_utf8_lossy(&early)
-    );
-
-    // One of the first two goes away: the third is accepted and answered.
-    let closed_at = Instant::now();
-    drop(first);
-    third
-        .stream
-        .set_read_timeout(Some(support::TIMEOUT))
-        .expect("read timeout");
-    let res = third.read_response();
-    assert_eq!((res.status, res.text()), (200, "ok"));
-    assert!(
-        closed_at.elapsed() < Duration::from_secs(2),
-        "answered {:?} after a slot freed",
-        closed_at.elapsed()
-    );
-
-    // The second is still served on its own connection.
-    second.write(&support::request("GET", "/", "", b""));
-    assert_eq!(second.read_response().status, 200);
-}
-
-#[test]
 fn per_core_listeners_serve_and_shut_down() {
     // Two threads, each with its own SO_REUSEPORT listener on the same port.
     let server = smolweb::Server::bind_per_core("127.0.0.1:0")

@@ -12,6 +12,7 @@
 //! | `shared.rs` | what the connection shares with a request's body reader |
 //! | `buffer.rs` | the read buffer |
 //! | `read.rs` | waiting for a request head |
+//! | `idle.rs` | idle connections, and closing the oldest at the connection limit |
 //! | `body.rs` | a request body's decoding, `100 Continue`, its limit |
 //! | `reader.rs` | the body as the handler reads it; draining the rest |
 //! | `switch.rs` | a `101`: vetted, then the connection handed over |
@@ -22,6 +23,7 @@
 mod body;
 mod buffer;
 mod file;
+pub(crate) mod idle;
 mod read;
 mod reader;
 mod send;
@@ -41,6 +43,7 @@ use http_types::headers::CONTENT_TYPE;
 use http_types::{Body, Method, Response, StatusCode, Version};
 
 use self::body::{BodyState, Continue};
+use self::idle::IdleList;
 use self::read::{HeadEvent, read_head};
 use self::reader::BodyReader;
 use self::shared::Shared;
@@ -93,14 +96,22 @@ enum After {
 
 /// Serves HTTP/1.1 on `transport` until the peer closes, an error ends the connection, a
 /// request or response asks to close, or `shutdown` begins while the connection is idle.
+///
+/// Listed in `idle_list`, the connection may be closed from there while it is idle (see
+/// [`idle`]).
 pub(crate) async fn serve<A: Respond, T: Transport>(
     app: &A,
     config: &Config,
     shutdown: &Watch,
     transport: T,
+    idle_list: Option<&IdleList>,
 ) {
     let peer = transport.peer_addr();
     let shared = Arc::new(Shared::new(transport));
+    let _listed = idle_list.map(|list| {
+        let conn: std::sync::Weak<Shared<T>> = Arc::downgrade(&shared);
+        list.list(conn)
+    });
     let mut out = Vec::new();
     // Made once per connection: waiting on it registers one listener, not one per request.
     let mut stop = std::pin::pin!(shutdown.begun());

@@ -99,6 +99,9 @@ pub(crate) async fn read_head<T: Transport>(
         max_target: config.max_target_bytes,
     };
     let mut idle = shared.lock().buffer.is_empty();
+    // Set once the idle wait has stamped the connection as idle (its server may then close
+    // it to make room).
+    let mut listed_idle = false;
     // A new wait: the clock starts at its first `Pending`, so a request already buffered
     // costs no clock read.
     deadline.reset();
@@ -143,6 +146,9 @@ pub(crate) async fn read_head<T: Transport>(
                 Poll::Ready(Ok(_)) if on_scratch => {
                     if idle {
                         idle = false;
+                        if listed_idle && !shared.idle.mark_busy() {
+                            return Poll::Ready(Ok(HeadEvent::Closed));
+                        }
                         if !first {
                             deadline.reset();
                         }
@@ -157,6 +163,9 @@ pub(crate) async fn read_head<T: Transport>(
                         // The first byte of a request: from now on the header timeout runs
                         // (for the first request it has run since the accept).
                         idle = false;
+                        if listed_idle && !shared.idle.mark_busy() {
+                            return Poll::Ready(Ok(HeadEvent::Closed));
+                        }
                         if !first {
                             deadline.reset();
                         }
@@ -170,7 +179,14 @@ pub(crate) async fn read_head<T: Transport>(
                     } else {
                         config.header_timeout
                     };
-                    return match deadline.poll_expired(cx, timeout) {
+                    let expired = deadline.poll_expired(cx, timeout);
+                    if idle && !listed_idle {
+                        if let Some(since) = deadline.began(timeout) {
+                            shared.idle.mark_idle(since);
+                            listed_idle = true;
+                        }
+                    }
+                    return match expired {
                         Poll::Pending => Poll::Pending,
                         // Silent past the timeout before a request began: an ordinary end of
                         // connection, closed without an answer (as nginx does).

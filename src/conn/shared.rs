@@ -9,11 +9,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::body::BodyProgress;
 use super::buffer::ReadBuffer;
+use super::idle::IdleState;
 
 /// The transport and the connection's input.
 pub(crate) struct Shared<T> {
     pub(crate) transport: T,
     input: Mutex<Input>,
+    /// Whether the connection is idle, for its server to close it to make room.
+    pub(crate) idle: IdleState,
 }
 
 /// Received bytes, and how far the current request's body has been read.
@@ -28,6 +31,7 @@ impl<T> Shared<T> {
         Shared {
             transport,
             input: Mutex::new(Input::default()),
+            idle: IdleState::default(),
         }
     }
 
