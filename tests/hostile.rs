@@ -4,6 +4,7 @@
 //! framing bug would see a second request; the route counts hits and must never be reached.
 //!
 //! Every refusal must say `connection: close` and the server must then close the socket.
+//! Every test runs with SIGPIPE at its default action.
 
 mod support;
 
@@ -601,6 +602,7 @@ fn run_rows(addr: SocketAddr, rows: Vec<Row>, workers: usize) -> Vec<String> {
 
 #[test]
 fn table_has_enough_rows_with_unique_names() {
+    support::require_default_sigpipe();
     let rows = rows();
     assert!(rows.len() >= 40, "only {} rows", rows.len());
     let mut names: Vec<_> = rows.iter().map(|r| r.name).collect();
@@ -611,6 +613,7 @@ fn table_has_enough_rows_with_unique_names() {
 
 #[test]
 fn hostile_requests_are_refused_and_the_server_survives() {
+    support::require_default_sigpipe();
     let hits = Arc::new(AtomicUsize::new(0));
     let addr = support::serve(app(hits.clone()), config(), 2);
     let rows = rows();
@@ -734,6 +737,7 @@ fn smuggling_probes() -> Vec<Probe> {
 
 #[test]
 fn no_request_is_ever_smuggled() {
+    support::require_default_sigpipe();
     let hits = Arc::new(AtomicUsize::new(0));
     let addr = support::serve(app(hits.clone()), config(), 2);
     let probes = smuggling_probes();
@@ -781,6 +785,7 @@ fn no_request_is_ever_smuggled() {
 /// still send its body (RFC 9110 §10.1.1): that body must never be parsed as a request.
 #[test]
 fn body_sent_after_a_refused_expectation_is_not_a_request() {
+    support::require_default_sigpipe();
     let hits = Arc::new(AtomicUsize::new(0));
     let addr = support::serve(app(hits.clone()), config(), 1);
     let mut conn = Conn::connect(addr);
@@ -807,6 +812,7 @@ fn body_sent_after_a_refused_expectation_is_not_a_request() {
 /// The URL of each request on a keep-alive connection comes from that request's own `Host`.
 #[test]
 fn host_may_change_between_requests_on_one_connection() {
+    support::require_default_sigpipe();
     let addr = support::serve(app(Arc::default()), config(), 1);
     let mut conn = Conn::connect(addr);
     for host in ["a.example", "b.example", "a.example", "localhost:8080"] {
@@ -827,6 +833,7 @@ fn host_may_change_between_requests_on_one_connection() {
 /// CVE-2023-39326.)
 #[test]
 fn draining_counts_chunk_framing_too() {
+    support::require_default_sigpipe();
     let config = Config {
         max_drain_bytes: 64 * 1024,
         ..config()

@@ -1,6 +1,6 @@
 //! Slow clients: heads dribbled a byte at a time, idle keep-alive connections, bodies that
 //! stall. With short timeouts the server must keep answering everyone else promptly and
-//! close the slow connections on time.
+//! close the slow connections on time. Every test runs with SIGPIPE at its default action.
 
 mod support;
 
@@ -161,6 +161,7 @@ fn dribble(
 
 #[test]
 fn dribbled_heads_do_not_slow_others_and_are_cut_at_the_header_timeout() {
+    support::require_default_sigpipe();
     let addr = support::serve(app(), config(), 2);
     let started = Arc::new(AtomicUsize::new(0));
     let limit = HEADER_TIMEOUT + MARGIN + Duration::from_secs(2);
@@ -243,6 +244,7 @@ fn time_to_close(conn: &mut Conn, since: Instant) -> (Duration, ReadEnd, Vec<u8>
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    support::require_default_sigpipe();
     let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
     conn.write(&support::request("GET", "/", "", b""));
@@ -261,6 +263,7 @@ fn idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
 
 #[test]
 fn connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
+    support::require_default_sigpipe();
     let addr = support::serve(app(), config(), 1);
     let mut conn = Conn::connect(addr);
     let since = Instant::now();
@@ -275,6 +278,7 @@ fn connection_that_never_sends_is_closed_after_the_keep_alive_timeout() {
 
 #[test]
 fn keep_alive_timer_restarts_with_each_request() {
+    support::require_default_sigpipe();
     // Three requests, each 0.6 s after the last: 1.8 s in all, longer than the 1 s
     // keep-alive timeout, yet never idle that long at once.
     let addr = support::serve(app(), config(), 1);
@@ -347,11 +351,13 @@ fn stalled_body_case(head_extra: &str, partial_body: &str) {
 
 #[test]
 fn stalled_content_length_body_times_out_for_the_handler() {
+    support::require_default_sigpipe();
     stalled_body_case("Content-Length: 100\r\n", "only ten b");
 }
 
 #[test]
 fn stalled_chunked_body_times_out_for_the_handler() {
+    support::require_default_sigpipe();
     stalled_body_case(
         "Transfer-Encoding: chunked\r\n",
         "a\r\nonly ten b\r\n5\r\nab",
@@ -378,6 +384,7 @@ fn stalled_body_string() -> (support::RawResponse, Duration, Conn, Instant) {
 
 #[test]
 fn stalled_body_read_by_body_string_is_a_408_and_the_connection_closes() {
+    support::require_default_sigpipe();
     let (res, took, mut conn, started) = stalled_body_string();
     assert_eq!(res.status, 408, "{res:?}");
     assert!(took < Duration::from_secs(4), "answered after {took:?}");
@@ -390,6 +397,7 @@ fn stalled_body_read_by_body_string_is_a_408_and_the_connection_closes() {
 /// decided to close rather than keep waiting.
 #[test]
 fn stalled_body_408_says_connection_close() {
+    support::require_default_sigpipe();
     let (res, _, _, _) = stalled_body_string();
     assert_eq!(res.status, 408, "{res:?}");
     assert!(res.connection_has("close"), "{res:?}");
@@ -397,6 +405,7 @@ fn stalled_body_408_says_connection_close() {
 
 #[test]
 fn slow_but_steady_body_is_not_cut_by_the_body_timeout() {
+    support::require_default_sigpipe();
     // body_timeout is an idle timeout: a byte every 200 ms (< 500 ms) for 1.6 s in all must
     // get through, although the whole body takes longer than the timeout.
     let addr = support::serve(app(), config(), 1);
@@ -426,6 +435,7 @@ fn slow_but_steady_body_is_not_cut_by_the_body_timeout() {
 /// a request still waits the keep-alive timeout for its next one.
 #[test]
 fn silent_connections_are_closed_after_the_header_timeout() {
+    support::require_default_sigpipe();
     let config = Config {
         header_timeout: Duration::from_millis(500),
         keep_alive_timeout: Duration::from_secs(60),
@@ -470,6 +480,7 @@ fn silent_connections_are_closed_after_the_header_timeout() {
 /// once too); a valid prefix, even byte by byte, is still waited for and served.
 #[test]
 fn bytes_that_cannot_begin_a_request_are_refused_at_once() {
+    support::require_default_sigpipe();
     let config = Config {
         header_timeout: Duration::from_secs(10),
         ..Config::default()
