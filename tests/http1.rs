@@ -1153,3 +1153,29 @@ fn request_read_from_the_head_agrees_with_the_built_url_and_headers() {
         "{text}"
     );
 }
+
+/// Cookies with UTF-8 values (obs-text, RFC 9110 §5.5, as browsers send them) reach the
+/// handler intact, whether the request is kept as received or built (a body makes it built),
+/// and a Latin-1 byte is there as raw bytes (`header_bytes`), not guessed into text.
+#[test]
+fn cookies_with_utf8_values_reach_the_handler_intact() {
+    support::require_default_sigpipe();
+    let echo = |req: Request| async move {
+        let text = req.header("cookie").unwrap_or("(none)").to_string();
+        let bytes = req.header_bytes("cookie").map(<[u8]>::to_vec).unwrap_or_default();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{text}|{hex}")
+    };
+    let addr = spawn(Router::new().get("/c", echo).post("/c", echo));
+    let cookie = "name=Zoë; city=Zürich; emoji=🦀";
+    let hex: String = cookie.bytes().map(|b| format!("{b:02x}")).collect();
+    for (method, body) in [("GET", &b""[..]), ("POST", &b"x=1"[..])] {
+        let res = call(addr, method, "/c", &format!("Cookie: {cookie}\r\n"), body);
+        assert_eq!(res.status, 200, "{method}");
+        assert_eq!(res.text(), format!("{cookie}|{hex}"), "{method}");
+    }
+    let mut conn = Conn::connect(addr);
+    conn.write(b"GET /c HTTP/1.1\r\nHost: x\r\nCookie: n=caf\xe9\r\nConnection: close\r\n\r\n");
+    let res = conn.read_response();
+    assert_eq!((res.status, res.text()), (200, "(none)|6e3d636166e9"));
+}
