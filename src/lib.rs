@@ -86,6 +86,8 @@ mod slot;
 pub mod socket;
 mod startup;
 mod template;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 mod upgrade;
 #[cfg(feature = "websocket")]
@@ -114,7 +116,7 @@ pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
 pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};
-pub use transport::Transport;
+pub use transport::{TlsInfo, Transport};
 pub use upgrade::{Upgrade, Upgraded};
 #[cfg(feature = "websocket")]
 pub use websocket::websocket;

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::config::MAX_BODY_BYTES;
 use crate::error::{Error, Result};
 use crate::h1::message::Message;
+use crate::transport::{Remote, TlsInfo};
 
 /// Shared application state, as stored by [`Router::with_state`](crate::Router::with_state).
 pub(crate) type State = Arc<dyn Any + Send + Sync>;
@@ -54,7 +55,7 @@ pub struct Request {
     /// The route ended in a `*wildcard` (the last entry of `params`).
     wildcard: bool,
     state: Option<State>,
-    peer: Option<SocketAddr>,
+    remote: Remote,
     body_limit: usize,
 }
 
@@ -75,20 +76,20 @@ impl Request {
             params: Vec::new(),
             wildcard: false,
             state: None,
-            peer: None,
+            remote: Remote::default(),
             body_limit: MAX_BODY_BYTES,
         }
     }
 
-    /// A request the connection parsed, from `peer`; its buffered body helpers stop at
+    /// A request the connection parsed, from `remote`; its buffered body helpers stop at
     /// `body_limit` bytes.
-    pub(crate) fn new(inner: Message, peer: Option<SocketAddr>, body_limit: usize) -> Self {
+    pub(crate) fn new(inner: Message, remote: Remote, body_limit: usize) -> Self {
         Request {
             inner,
             params: Vec::new(),
             wildcard: false,
             state: None,
-            peer,
+            remote,
             body_limit,
         }
     }
@@ -284,7 +285,20 @@ impl Request {
 
     /// The client's address, when served over TCP.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer
+        self.remote.peer
+    }
+
+    /// What TLS negotiated, if the request came over TLS (its [`url`](Self::url) is then
+    /// `https`): the ALPN protocol, the server name the client asked for, the version.
+    ///
+    /// ```
+    /// # use smolweb::{http::{Method, Url}, Request};
+    /// # let req = Request::from_http(smolweb::http::Request::new(Method::Get, Url::parse("http://x/").unwrap()));
+    /// let secure = req.tls().is_some();
+    /// # assert!(!secure);
+    /// ```
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.remote.tls.as_deref()
     }
 
     /// A value middleware stored with [`insert_ext`](Self::insert_ext).

@@ -58,6 +58,8 @@ pub struct Server {
     config: Config,
     /// One `SO_REUSEPORT` listener and executor per thread (see [`Server::bind_per_core`]).
     per_core: bool,
+    /// What each accepted connection runs first (TLS), if anything.
+    layer: Layer,
 }
 
 impl Server {
@@ -84,6 +86,7 @@ impl Server {
             threads: default_threads(),
             config: Config::default(),
             per_core,
+            layer: Layer::default(),
         })
     }
 
@@ -120,6 +123,21 @@ impl Server {
     /// Sets the limits and timeouts.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Serves HTTPS: every accepted connection begins with a TLS handshake with `tls`
+    /// (feature `tls`; see [`tls`](crate::tls)).
+    ///
+    /// ```no_run
+    /// use smolweb::{Router, Server, tls::TlsConfig};
+    /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// Server::bind("0.0.0.0:8443")?.tls(tls).run(Router::new())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.layer.tls = Some(tls);
         self
     }
 
@@ -178,6 +196,7 @@ impl Server {
             addr,
             threads,
             config,
+            layer,
             ..
         } = self;
         let per_thread = (config.max_connections / threads).max(1);
@@ -188,13 +207,15 @@ impl Server {
         let mut workers = Vec::new();
         for i in 1..threads {
             let listener = socket::listen(addr, true)?;
-            let (service, stopped) = (service.clone(), stopped.clone());
+            let (service, stopped, layer) = (service.clone(), stopped.clone(), layer.clone());
             workers.push(runtime::spawn_thread(i, move || {
                 let ex = Executor::new();
                 let signal = async {
                     let _ = stopped.recv().await;
                 };
-                let serve = accept_until(listener, &service, &ex, signal, per_thread, deadline);
+                let serve = accept_until(
+                    listener, &service, &layer, &ex, signal, per_thread, deadline,
+                );
                 runtime::block_on(&ex, serve)
             })?);
         }
@@ -205,7 +226,9 @@ impl Server {
         };
         let result = runtime::block_on(
             &ex,
-            accept_until(listener, &service, &ex, signal, per_thread, deadline),
+            accept_until(
+                listener, &service, &layer, &ex, signal, per_thread, deadline,
+            ),
         );
         for worker in workers {
             let _ = worker.join();
@@ -227,11 +250,39 @@ impl Server {
         signal: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let Server {
-            listener, config, ..
+            listener,
+            config,
+            layer,
+            ..
         } = self;
         let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
         let service = Service::with_config(router, config);
-        accept_until(listener, &service, ex, signal, limit, deadline).await
+        accept_until(listener, &service, &layer, ex, signal, limit, deadline).await
+    }
+}
+
+/// What an accepted TCP connection runs before HTTP: nothing, or a TLS handshake.
+#[derive(Debug, Clone, Default)]
+struct Layer {
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
+}
+
+impl Layer {
+    /// Serves HTTP on `transport`, over TLS if this layer has it.
+    async fn serve(&self, service: &Service, transport: TcpTransport, idle: &IdleList) {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let peer = crate::transport::Transport::peer_addr(&transport);
+            // The handshake has the header timeout; then the first head has its own.
+            let timeout = service.config().header_timeout;
+            match crate::tls::accept(transport, tls.current(), timeout).await {
+                Ok(session) => service.serve_listed(session, idle).await,
+                Err(e) => log::debug!("connection from {peer:?}: {e}"),
+            }
+            return;
+        }
+        service.serve_listed(transport, idle).await
     }
 }
 
@@ -241,6 +292,7 @@ impl Server {
 async fn accept_until(
     listener: Async<TcpListener>,
     service: &Service,
+    layer: &Layer,
     ex: &Executor<'_>,
     signal: impl Future<Output = ()>,
     max_connections: usize,
@@ -288,11 +340,12 @@ async fn accept_until(
                 }
             };
             let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
+            let layer = layer.clone();
             ex.spawn(async move {
                 // Both count until the connection ends or is cancelled.
                 let _held = slot;
                 let cancelled = tracked.cancelled();
-                let serve = service.serve_listed(transport, &idle);
+                let serve = layer.serve(&service, transport, &idle);
                 futures_lite::future::or(serve, cancelled).await
             })
             .detach();

@@ -1,7 +1,6 @@
 //! [`Service`]: a router and its configuration, ready to answer requests and connections.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ use crate::response::status_response;
 use crate::router::Router;
 use crate::shutdown::Signal;
 use crate::slot::FutureSlot;
-use crate::transport::Transport;
+use crate::transport::{Remote, Transport};
 
 /// A [`Router`] made ready to serve: its middleware chain, route table and [`Config`].
 ///
@@ -153,10 +152,10 @@ impl Respond for Service {
     fn respond(
         &self,
         message: Message,
-        peer: Option<SocketAddr>,
+        remote: &Remote,
         room: &mut FutureSlot,
     ) -> impl Future<Output = Response> + Send {
-        let req = Request::new(message, peer, self.inner.config.max_body_bytes);
+        let req = Request::new(message, remote.clone(), self.inner.config.max_body_bytes);
         self.respond_in(req, room)
     }
 }

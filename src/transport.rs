@@ -9,6 +9,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// A bidirectional byte stream that a connection is served over.
@@ -58,5 +59,49 @@ pub trait Transport: Send + Sync + 'static {
     /// The address of the peer, if the transport has one.
     fn peer_addr(&self) -> Option<SocketAddr> {
         None
+    }
+
+    /// What TLS negotiated, if this transport is TLS: its requests then have `https` URLs.
+    ///
+    /// **Default:** `None` (plain text).
+    fn tls(&self) -> Option<Arc<TlsInfo>> {
+        None
+    }
+}
+
+/// What a TLS connection negotiated, as its requests see it
+/// ([`Request::tls`](crate::Request::tls)).
+///
+/// ```
+/// let info = smolweb::TlsInfo {
+///     alpn: Some(b"http/1.1".to_vec()),
+///     server_name: Some("example.com".into()),
+///     version: Some("TLSv1_3".into()),
+/// };
+/// assert_eq!(info.alpn.as_deref(), Some(&b"http/1.1"[..]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// The application protocol agreed with ALPN (`http/1.1`), if the client offered any.
+    pub alpn: Option<Vec<u8>>,
+    /// The server name the client asked for (SNI), if it sent one.
+    pub server_name: Option<String>,
+    /// The protocol version, e.g. `TLSv1_3`.
+    pub version: Option<String>,
+}
+
+/// Where a connection's requests come from: the peer, and TLS if any.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Remote {
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) tls: Option<Arc<TlsInfo>>,
+}
+
+impl Remote {
+    pub(crate) fn of<T: Transport>(transport: &T) -> Self {
+        Remote {
+            peer: transport.peer_addr(),
+            tls: transport.tls(),
+        }
     }
 }

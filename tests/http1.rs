@@ -1162,7 +1162,10 @@ fn cookies_with_utf8_values_reach_the_handler_intact() {
     support::require_default_sigpipe();
     let echo = |req: Request| async move {
         let text = req.header("cookie").unwrap_or("(none)").to_string();
-        let bytes = req.header_bytes("cookie").map(<[u8]>::to_vec).unwrap_or_default();
+        let bytes = req
+            .header_bytes("cookie")
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         format!("{text}|{hex}")
     };

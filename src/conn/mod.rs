@@ -57,7 +57,7 @@ use crate::h1::head::RequestHead;
 use crate::h1::message::Message;
 use crate::h1::url::HeadCache;
 use crate::shutdown::Watch;
-use crate::transport::Transport;
+use crate::transport::{Remote, Transport};
 use crate::upgrade::OnUpgrade;
 
 /// The write buffer is given back to the allocator between requests when it grew past this.
@@ -74,12 +74,12 @@ pub(crate) trait Respond: Sync {
     /// each time (the room of its handlers' futures).
     type Room: Default + Send;
 
-    /// Answers `message`, which came from `peer` (its body, if any, streams from the
+    /// Answers `message`, which came from `remote` (its body, if any, streams from the
     /// connection as it is read).
     fn respond(
         &self,
         message: Message,
-        peer: Option<SocketAddr>,
+        remote: &Remote,
         room: &mut Self::Room,
     ) -> impl Future<Output = Response> + Send;
 }
@@ -106,7 +106,8 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     transport: T,
     idle_list: Option<&IdleList>,
 ) {
-    let peer = transport.peer_addr();
+    let remote = Remote::of(&transport);
+    let peer = remote.peer;
     let shared = Arc::new(Shared::new(transport));
     let _listed = idle_list.map(|list| {
         let conn: std::sync::Weak<Shared<T>> = Arc::downgrade(&shared);
@@ -116,7 +117,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     // Made once per connection: waiting on it registers one listener, not one per request.
     let mut stop = std::pin::pin!(shutdown.begun());
     let mut deadline = Deadline::new();
-    let mut heads = HeadCache::default();
+    let mut heads = HeadCache::new(remote.tls.is_some());
     let mut room = A::Room::default();
     let mut first = true;
     loop {
@@ -160,7 +161,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             config,
             shutdown,
             shared: &shared,
-            peer,
+            remote: &remote,
         };
         match exchange.run(head, &mut out, &mut room).await {
             Ok(After::KeepAlive) => {}
@@ -201,7 +202,7 @@ struct Exchange<'a, A, T> {
     config: &'a Config,
     shutdown: &'a Watch,
     shared: &'a Arc<Shared<T>>,
-    peer: Option<SocketAddr>,
+    remote: &'a Remote,
 }
 
 impl<A: Respond, T: Transport> Exchange<'_, A, T> {
@@ -228,7 +229,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
         if let (RequestFraming::Length(n), Some(limit)) = (framing, limit) {
             if n > limit {
                 let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
-                log::debug!("refused request from {:?}: {e}", self.peer);
+                log::debug!("refused request from {:?}: {e}", self.remote.peer);
                 refuse(&shared.transport, out, e, config.write_timeout).await?;
                 return Ok(After::LingerAndClose);
             }
@@ -261,7 +262,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             // `OPTIONS *` asks about the server in general: a plain success, no handler.
             crate::template::response(StatusCode::Ok)
         } else {
-            self.app.respond(message, self.peer, room).await
+            self.app.respond(message, self.remote, room).await
         };
         let on_upgrade = switch::vet(&mut res, upgrade);
 

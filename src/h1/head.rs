@@ -139,7 +139,8 @@ pub(crate) fn parse(
             fields.host,
             req.headers,
             &cache.room,
-        ),
+        )
+        .map(|raw| raw.over_tls(cache.secure)),
         _ => None,
     };
     let message = match raw {

@@ -76,6 +76,8 @@ pub(crate) struct RawHead {
     query: Option<(u16, u16)>,
     /// The `Host` field's value, trimmed; `None` without one (HTTP/1.0).
     host: Option<(u16, u16)>,
+    /// The connection is TLS: the URL is `https`.
+    secure: bool,
     /// Built on first use.
     http: OnceLock<Box<http_types::Request>>,
 }
@@ -123,8 +125,15 @@ impl RawHead {
             path,
             query,
             host,
+            secure: false,
             http: OnceLock::new(),
         })
+    }
+
+    /// The head came over TLS (`secure`): its URL is `https`.
+    pub(crate) fn over_tls(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
     }
 
     fn slice(&self, (start, end): (u16, u16)) -> &str {
@@ -185,7 +194,8 @@ impl RawHead {
             Some((_, end)) => self.slice((self.path.0, end)),
             None => self.path(),
         };
-        let url = format!("http://{}{target}", host.unwrap_or("localhost"));
+        let scheme = if self.secure { "https" } else { "http" };
+        let url = format!("{scheme}://{}{target}", host.unwrap_or("localhost"));
         // The host was checked by parsing it into the connection's base URL and the target
         // is verbatim, so this parses; the fallback is only there to never panic.
         let url = Url::parse(&url).unwrap_or_else(|_| {

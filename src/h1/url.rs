@@ -18,13 +18,24 @@ pub(crate) struct HeadCache {
     scratch: String,
     /// Where the connection's kept heads put their bytes.
     pub(super) room: HeadRoom,
+    /// The connection is TLS: its URLs are `https`.
+    pub(super) secure: bool,
 }
 
 impl HeadCache {
+    /// The cache of a new connection, TLS (`secure`) or not.
+    pub(crate) fn new(secure: bool) -> Self {
+        HeadCache {
+            secure,
+            ..HeadCache::default()
+        }
+    }
+
     fn base(&mut self, host: &[u8]) -> Result<&Url, HeadError> {
         if self.base.is_none() || self.host != host {
             self.scratch.clear();
-            self.scratch.push_str("http://");
+            self.scratch
+                .push_str(if self.secure { "https://" } else { "http://" });
             // valid_host checked the bytes are ASCII.
             self.scratch
                 .push_str(std::str::from_utf8(host).map_err(|_| bad("invalid Host header"))?);

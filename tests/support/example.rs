@@ -117,9 +117,13 @@ impl Example {
     }
 }
 
-/// The first `http://host:port` in `line`.
+/// The first `http://host:port` (or `https://host:port`) in `line`.
 pub fn parse_addr(line: &str) -> Option<SocketAddr> {
-    let rest = &line[line.find("http://")? + "http://".len()..];
+    let (at, scheme) = match line.find("https://") {
+        Some(at) => (at, "https://"),
+        None => (line.find("http://")?, "http://"),
+    };
+    let rest = &line[at + scheme.len()..];
     let end = rest
         .find(|c: char| c.is_whitespace() || c == '/' || c == ')')
         .unwrap_or(rest.len());

@@ -11,6 +11,8 @@
 //! - [`response`]: [`RawResponse`] and the parser.
 //! - [`storm`]: running a disconnect storm and checking the descriptors after it.
 //! - [`tempdir`]: [`TempDir`], a directory removed on drop.
+//! - [`certs`]: a CA and certificates it signs, made with `openssl` at test time.
+//! - [`tls`] (feature `tls`): a rustls client that trusts them.
 //! - [`wait`]: the timeouts, `wait_for`, `fd_count`, `wait_for_exit`.
 //! - [`example`]: running the examples as processes.
 //! - [`rng`]: [`Rng`] and `random_splits`.
@@ -18,6 +20,7 @@
 // Each test binary uses a subset of these helpers (and of the re-exports below).
 #![allow(dead_code, unused_imports)]
 
+pub mod certs;
 pub mod client;
 pub mod example;
 pub mod response;
@@ -25,10 +28,13 @@ pub mod rng;
 pub mod server;
 pub mod storm;
 pub mod tempdir;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(unix)]
 pub mod vanish;
 pub mod wait;
 
+pub use certs::{Certs, KeyForm};
 #[cfg(unix)]
 pub use client::connect_small_rcvbuf;
 pub use client::{
