@@ -162,6 +162,9 @@ mod book {
     #[cfg(feature = "websocket")]
     #[doc = include_str!("../docs/src/websocket.md")]
     struct WebSocket;
+    #[cfg(feature = "tls")]
+    #[doc = include_str!("../docs/src/tls.md")]
+    struct Tls;
     #[doc = include_str!("../docs/src/limits.md")]
     struct Limits;
     #[doc = include_str!("../docs/src/production.md")]

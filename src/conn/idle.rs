@@ -13,9 +13,7 @@
 //! next request arrives closes without answering, like any keep-alive close the client races
 //! with (RFC 9112 §9.3.1: the client may retry).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, Weak};
-use std::time::Instant;
+use std::sync::{Mutex, Weak};
 
 use super::shared::Shared;
 use crate::transport::Transport;
@@ -23,42 +21,6 @@ use crate::transport::Transport;
 /// At most this many idle connections are closed per round at the limit; a round closes an
 /// eighth of the idle ones, at least one (nginx's rule).
 pub(crate) const MAX_EVICTED_PER_ROUND: usize = 32;
-
-/// The state word of a connection: busy, idle since a stamp, or evicted.
-#[derive(Debug, Default)]
-pub(crate) struct IdleState(AtomicU64);
-
-const BUSY: u64 = 0;
-const EVICTED: u64 = u64::MAX;
-
-impl IdleState {
-    /// The connection begins to wait, idle, at `since`.
-    pub(crate) fn mark_idle(&self, since: Instant) {
-        self.0.store(stamp(since), Ordering::Release);
-    }
-
-    /// Bytes of a request arrived: busy from now on. False if the connection was evicted
-    /// first, and must close.
-    pub(crate) fn mark_busy(&self) -> bool {
-        self.0.swap(BUSY, Ordering::AcqRel) != EVICTED
-    }
-
-    fn idle_since(&self) -> Option<u64> {
-        match self.0.load(Ordering::Acquire) {
-            BUSY | EVICTED => None,
-            since => Some(since),
-        }
-    }
-}
-
-/// A stamp: microseconds since the first stamp of the process, plus one (never [`BUSY`]).
-fn stamp(at: Instant) -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let micros = at
-        .saturating_duration_since(*EPOCH.get_or_init(Instant::now))
-        .as_micros();
-    u64::try_from(micros).unwrap_or(EVICTED - 2) + 1
-}
 
 /// A connection as the list sees it.
 pub(crate) trait Evict: Send + Sync {
@@ -73,11 +35,7 @@ impl<T: Transport> Evict for Shared<T> {
     }
 
     fn evict(&self, since: u64) -> bool {
-        let state = &self.idle.0;
-        if state
-            .compare_exchange(since, EVICTED, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if !self.idle.evict(since) {
             return false;
         }
         // Its wait in `poll_recv` ends with end of stream, and it closes as after any
@@ -86,7 +44,7 @@ impl<T: Transport> Evict for Shared<T> {
             return true;
         }
         // A transport that cannot: idle again, as if nothing happened.
-        let _ = state.compare_exchange(EVICTED, since, Ordering::AcqRel, Ordering::Acquire);
+        self.idle.unevict(since);
         false
     }
 }

@@ -1,15 +1,17 @@
-//! [`Shared`]: what a connection shares with the body reader of its current request.
+//! [`Shared`]: what a connection shares with the body reader of its current request, and
+//! [`IdleState`]: whether it is idle, for its server's idle list (`idle.rs`).
 //!
 //! A body is streamed to the handler rather than read up front, so the connection task and
 //! the [`BodyReader`](super::body::BodyReader) the handler holds both read from the transport
 //! and the read buffer. They share them behind an `Arc`; the lock is only ever held inside one
 //! `poll`, never across an `.await`.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 use super::body::BodyProgress;
 use super::buffer::ReadBuffer;
-use super::idle::IdleState;
 
 /// The transport and the connection's input.
 pub(crate) struct Shared<T> {
@@ -40,4 +42,54 @@ impl<T> Shared<T> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The state word of a connection: busy, idle since a stamp, or evicted.
+#[derive(Debug, Default)]
+pub(crate) struct IdleState(AtomicU64);
+
+const BUSY: u64 = 0;
+const EVICTED: u64 = u64::MAX;
+
+impl IdleState {
+    /// The connection begins to wait, idle, at `since`.
+    pub(crate) fn mark_idle(&self, since: Instant) {
+        self.0.store(stamp(since), Ordering::Release);
+    }
+
+    /// Bytes of a request arrived: busy from now on. False if the connection was evicted
+    /// first, and must close.
+    pub(crate) fn mark_busy(&self) -> bool {
+        self.0.swap(BUSY, Ordering::AcqRel) != EVICTED
+    }
+
+    pub(crate) fn idle_since(&self) -> Option<u64> {
+        match self.0.load(Ordering::Acquire) {
+            BUSY | EVICTED => None,
+            since => Some(since),
+        }
+    }
+
+    /// From idle since `since` to evicted; false if it is no longer idle since then.
+    pub(crate) fn evict(&self, since: u64) -> bool {
+        self.0
+            .compare_exchange(since, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Back from evicted to idle since `since` (the close could not be made).
+    pub(crate) fn unevict(&self, since: u64) {
+        let _ = self
+            .0
+            .compare_exchange(EVICTED, since, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// A stamp: microseconds since the first stamp of the process, plus one (never [`BUSY`]).
+fn stamp(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let micros = at
+        .saturating_duration_since(*EPOCH.get_or_init(Instant::now))
+        .as_micros();
+    u64::try_from(micros).unwrap_or(EVICTED - 2) + 1
 }
