@@ -9,7 +9,8 @@
 # HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
 # SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
 # WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
-# SKIP_INSTALL (0).
+# SKIP_INSTALL (0), ONLY (empty: every section; or some of "plain files threads rss ws
+# tls alloc callgrind", e.g. ONLY=tls).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
 # to bench/raw/. See bench/README.md for the method and its caveats.
@@ -43,6 +44,8 @@ SMOLWEB_SF_PORT=$((BASE_PORT + 6))
 SMOLWEB_MT_PORT=$((BASE_PORT + 7))
 SMOLWEB_WS_PORT=$((BASE_PORT + 8))
 WSPEER_PORT=$((BASE_PORT + 9))
+SMOLWEB_TLS_PORT=$((BASE_PORT + 10))
+NGINX_TLS_PORT=$((BASE_PORT + 11))
 SERVERS=(smolweb hyper nginx)
 # File rows also measure smolweb built with its `sendfile` feature.
 FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
@@ -51,6 +54,12 @@ THREAD_SERVERS=(smolweb_t1 smolweb_t2 smolweb_pc2)
 # WebSocket rows: smolweb's examples/websocket (its /echo, `websocket` feature) against
 # tokio-tungstenite's echo on a tokio current-thread runtime (bench/src/bin/ws-peer.rs).
 WS_SERVERS=(smolweb_ws wspeer)
+# TLS rows: smolweb's examples/https (`tls` feature, rustls on ring) against nginx with `ssl`
+# on the same certificate (ECDSA P-256).
+TLS_SERVERS=(smolweb_tls nginx_tls)
+ONLY=${ONLY:-}
+# want SECTION: true if the run measures SECTION.
+want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
 WS_CONNS=${WS_CONNS:-64}
 WS_BYTES=${WS_BYTES:-32}
 
@@ -164,6 +173,9 @@ if [[ $SKIP_BUILD != 1 ]]; then
   log "building smolweb's websocket example with the websocket feature (release)"
   (cd "$ROOT" && cargo build --release --features websocket --example websocket --quiet \
     --target-dir "$SMOLWEB_TARGET/websocket")
+  log "building smolweb's https example with the tls feature (release)"
+  (cd "$ROOT" && cargo build --release --features tls --example https --quiet \
+    --target-dir "$SMOLWEB_TARGET/tls")
   log "building bench binaries (release)"
   (cd "$HERE" && cargo build --release --quiet)
 fi
@@ -178,10 +190,11 @@ WS_SMOLWEB=$SMOLWEB_TARGET/websocket/release/examples/websocket
 WS_PEER=$BENCH_TARGET/release/ws-peer
 WS_LOAD=$BENCH_TARGET/release/ws-load
 WS_HOLD=$BENCH_TARGET/release/ws-hold
+HTTPS=$SMOLWEB_TARGET/tls/release/examples/https
 SRC_HASH_BUILT=$(src_hash)
 [[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
 for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD" \
-  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD"; do
+  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD" "$HTTPS"; do
   [[ -x $b ]] || die "missing binary $b (build failed?)"
 done
 
@@ -195,6 +208,15 @@ pattern 4096 >"$FILES/4k.bin"
 pattern 1048576 >"$FILES/1m.bin"
 SIZE_4K=4096
 SIZE_1M=1048576
+
+# One certificate for both TLS servers: self-signed ECDSA P-256, an end entity (rustls
+# refuses a CA as a server's certificate). wrk does not verify it.
+TLS_DIR=$WORK/tls
+mkdir -p "$TLS_DIR"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
+  -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" >"$WORK/openssl.log" 2>&1 ||
+  { cat "$WORK/openssl.log" >&2; die "openssl could not make the benchmark certificate"; }
 
 NGX=$WORK/nginx
 mkdir -p "$NGX/tmp"
@@ -238,6 +260,19 @@ $temp_paths
       alias $FILES/;
     }
   }
+  server {
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=4096;
+    ssl_certificate $TLS_DIR/cert.pem;
+    ssl_certificate_key $TLS_DIR/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location = / {
+      default_type text/plain;
+      return 200 "Hello, World!";
+    }
+    location /files/ {
+      alias $FILES/;
+    }
+  }
 }
 EOF
 "$NGINX" -t -q -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$WORK/nginx-t.log" 2>&1 ||
@@ -252,11 +287,12 @@ port_of() {
     smolweb_t*|smolweb_pc*) echo "$SMOLWEB_MT_PORT" ;;
     hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;;
     smolweb_ws) echo "$SMOLWEB_WS_PORT" ;; wspeer) echo "$WSPEER_PORT" ;;
+    smolweb_tls) echo "$SMOLWEB_TLS_PORT" ;; nginx_tls) echo "$NGINX_TLS_PORT" ;;
   esac
 }
 # URL path of a file for each server: smolweb's file_server serves the directory at the root.
 file_path() {
-  case $1 in smolweb*) echo "/$2" ;; *) echo "/files/$2" ;; esac
+  case $1 in smolweb_tls) echo "/static/$2" ;; smolweb*) echo "/$2" ;; *) echo "/files/$2" ;; esac
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -295,6 +331,10 @@ start_server() {
     wspeer)
       taskset -c "$SERVER_CPU" "$WS_PEER" "127.0.0.1:$port" >>"$out" 2>&1 &
       ;;
+    smolweb_tls)
+      env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$HTTPS" "127.0.0.1:$port" \
+        "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" "$FILES" >>"$out" 2>&1 &
+      ;;
     smolweb_sf)
       env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$FILE_SERVER_SF" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
       ;;
@@ -308,7 +348,7 @@ start_server() {
     hyper)
       taskset -c "$SERVER_CPU" "$HYPER" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
       ;;
-    nginx)
+    nginx | nginx_tls)
       taskset -c "$SERVER_CPU" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$out" 2>&1 &
       ;;
   esac
@@ -316,7 +356,7 @@ start_server() {
   PIDS+=("$SERVER_PID")
   if ! wait_port "$port" "$SERVER_PID" 15; then
     cat "$out" >&2 || true
-    if [[ $name == nginx ]]; then cat "$NGX/error.log" >&2 2>/dev/null || true; fi
+    if [[ $name == nginx* ]]; then cat "$NGX/error.log" >&2 2>/dev/null || true; fi
     die "$name ($kind) did not start on port $port"
   fi
 }
@@ -350,22 +390,33 @@ cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat" 2>/dev/null || true; }
 
 sample() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMPLES"; }
 
-# wrk_run NAME KIND PATH CONNS METRIC RUN [BYTES]: one warm-up and one measured wrk run.
+# wrk_run NAME KIND PATH CONNS METRIC RUN [BYTES] [WRK-ARGS...]: one warm-up and one
+# measured wrk run. A TLS server (NAME *_tls) is measured over https.
 wrk_run() {
   local name=$1 kind=$2 path=$3 conns=$4 metric=$5 run=$6 bytes=${7:-}
-  local port url out
+  local extra=("${@:8}")
+  local port url out scheme=http
+  [[ $name == *_tls ]] && scheme=https
   port=$(port_of "$name")
-  url="http://127.0.0.1:$port$path"
+  url="$scheme://127.0.0.1:$port$path"
   start_server "$name" "$kind"
   local pid=$SERVER_PID
   # One checked request first: status 200 (and the file's length), or the run is void.
-  if ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" "$path" 1 ${bytes:+"$bytes"} >/dev/null 2>"$WORK/drive.err"; then
+  local sane=1
+  if [[ $scheme == https ]]; then
+    local got
+    got=$(curl -sk --max-time 10 -o /dev/null -w '%{http_code} %{size_download}' "$url" 2>"$WORK/drive.err") || sane=0
+    [[ $got == "200 ${bytes:-13}" ]] || { echo "got $got" >>"$WORK/drive.err"; sane=0; }
+  elif ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" "$path" 1 ${bytes:+"$bytes"} >/dev/null 2>"$WORK/drive.err"; then
+    sane=0
+  fi
+  if ((sane == 0)); then
     warn "$name $path: sanity request failed: $(cat "$WORK/drive.err")"
     stop_server "$pid"
     return 0
   fi
   if ((WARMUP > 0)); then
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${WARMUP}s" "${extra[@]}" "$url" >/dev/null 2>&1 || true
   fi
   out=$RAW/wrk-$metric-$name-$run.txt
   local cpus=$CLIENT_CPU
@@ -373,7 +424,7 @@ wrk_run() {
   [[ $name == smolweb_t* || $name == smolweb_pc* ]] && cpus=0-$((ncpu - 1))
   local before after
   before=$(cpu_ticks "$pid")
-  taskset -c "$cpus" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || true
+  taskset -c "$cpus" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "${extra[@]}" "$url" >"$out" 2>&1 || true
   after=$(cpu_ticks "$pid")
   if ! kill -0 "$pid" 2>/dev/null; then
     warn "$name died during $metric run $run"
@@ -553,35 +604,63 @@ log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/
   echo "RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP CONNS_LOW=$CONNS_LOW CONNS_HIGH=$CONNS_HIGH CONNS_FILES=$CONNS_FILES HOLD_CONNS=$HOLD_CONNS ALLOC_N=$ALLOC_N CALLGRIND_N=$CALLGRIND_N SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
 } >"$RAW/meta.txt"
 
+if want plain; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: plaintext, $CONNS_LOW connections"
   for s in "${SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_LOW" plain_low "$run"; done
 done
+fi
+if want plain; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: plaintext, $CONNS_HIGH connections"
   for s in "${SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_HIGH" plain_high "$run"; done
 done
+fi
+if want files; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: 4 KiB file"
   for s in "${FILE_SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 4k.bin)" "$CONNS_FILES" file4k "$run" "$SIZE_4K"; done
 done
+fi
+if want files; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: 1 MiB file"
   for s in "${FILE_SERVERS[@]}"; do wrk_run "$s" files "$(file_path "$s" 1m.bin)" "$CONNS_FILES" file1m "$run" "$SIZE_1M"; done
 done
+fi
+if want threads; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: threads (plaintext, $CONNS_LOW connections, nothing pinned)"
   for s in "${THREAD_SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_LOW" threads "$run"; done
 done
+fi
+if want rss; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: RSS idle and with $HOLD_CONNS connections"
   for s in "${SERVERS[@]}"; do rss_run "$s" "$run"; done
 done
+fi
+if want ws; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: WebSocket echo, $WS_CONNS connections, and RSS with $HOLD_CONNS sockets"
   for s in "${WS_SERVERS[@]}"; do ws_run "$s" "$run"; done
   for s in "${WS_SERVERS[@]}"; do ws_rss_run "$s" "$run"; done
 done
+fi
+if want tls; then
+  for run in $(seq "$RUNS"); do
+    log "run $run/$RUNS: TLS, $CONNS_LOW keep-alive connections"
+    for s in "${TLS_SERVERS[@]}"; do wrk_run "$s" tls / "$CONNS_LOW" tls_plain "$run"; done
+  done
+  for run in $(seq "$RUNS"); do
+    log "run $run/$RUNS: TLS, a new connection per request (handshakes)"
+    for s in "${TLS_SERVERS[@]}"; do wrk_run "$s" tls / "$CONNS_LOW" tls_conn "$run" "" -H "Connection: close"; done
+  done
+  for run in $(seq "$RUNS"); do
+    log "run $run/$RUNS: TLS, 1 MiB file"
+    for s in "${TLS_SERVERS[@]}"; do wrk_run "$s" tls "$(file_path "$s" 1m.bin)" "$CONNS_FILES" tls_file1m "$run" "$SIZE_1M"; done
+  done
+fi
 # alloc_run METRIC CPUS RUN: alloc-count with its threads allowed on CPUS.
 alloc_run() {
   local metric=$1 cpus=$2 run=$3 out s
@@ -597,6 +676,7 @@ alloc_run() {
     warn "alloc-count failed: $(cat "$out")"
   fi
 }
+if want alloc; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: allocations per request ($ALLOC_N requests)"
   # Server and client on two CPUs: the server usually finds its socket empty and waits
@@ -605,7 +685,8 @@ for run in $(seq "$RUNS"); do
   alloc_run allocs "$SERVER_CPU,$CLIENT_CPU" "$run"
   alloc_run allocs1 "$SERVER_CPU" "$run"
 done
-if [[ $HAVE_VALGRIND == 1 ]]; then
+fi
+if [[ $HAVE_VALGRIND == 1 ]] && want callgrind; then
   # Ir(warm-up + N) - Ir(warm-up), divided by N: start-up, the connection, the first
   # requests and shutdown cancel out, leaving N steady-state requests.
   CG_BASE=1000
@@ -645,13 +726,13 @@ ratio() {
 
 RESULTS=$HERE/results.tsv
 printf 'row\tsmolweb\thyper\tnginx\tsmolweb/hyper\tsmolweb/nginx\n' >"$RESULTS"
-row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT] [HYPER-COLUMN-SERVER]
+row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT] [HYPER-COLUMN] [NGINX-COLUMN]
   local label=$1 metric=$2 dec=$3 peers=${4:-smolweb hyper nginx} self=${5:-smolweb}
-  local second=${6:-hyper} sm hy ng
+  local second=${6:-hyper} third=${7:-nginx} sm hy ng
   sm=$(median "$metric" "$self")
   hy=""; ng=""
   [[ " $peers " == *" hyper "* ]] && hy=$(median "$metric" "$second")
-  [[ " $peers " == *" nginx "* ]] && ng=$(median "$metric" nginx)
+  [[ " $peers " == *" nginx "* ]] && ng=$(median "$metric" "$third")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$(fmt "$sm" "$dec")" "$(fmt "$hy" "$dec")" \
     "$(fmt "$ng" "$dec")" "$(ratio "$sm" "$hy")" "$(ratio "$sm" "$ng")" >>"$RESULTS"
 }
@@ -674,6 +755,10 @@ row "RSS with $HOLD_CONNS conns KiB" rss.held 0
 row "RSS per keep-alive conn bytes" rss.perconn 0
 row "websocket echo msgs/s, $WS_CONNS conns (*)" ws.mps 0 "smolweb hyper" smolweb_ws wspeer
 row "RSS per idle WebSocket bytes (*)" ws.perconn 0 "smolweb hyper" smolweb_ws wspeer
+row "TLS req/s, $CONNS_LOW keep-alive conns" tls_plain.rps 0 "smolweb nginx" smolweb_tls "" nginx_tls
+row "TLS p99 ms, $CONNS_LOW keep-alive conns" tls_plain.p99 2 "smolweb nginx" smolweb_tls "" nginx_tls
+row "TLS new connections/s (handshakes)" tls_conn.rps 0 "smolweb nginx" smolweb_tls "" nginx_tls
+row "TLS 1 MiB file MB/s" tls_file1m.mbps 1 "smolweb nginx" smolweb_tls "" nginx_tls
 row "allocs/request" allocs 1 "smolweb hyper"
 row "bytes allocated/request" allocs.bytes 0 "smolweb hyper"
 row "allocs/request, all on 1 CPU" allocs1 1 "smolweb hyper"
@@ -695,6 +780,7 @@ awk -F'\t' '{
   if (NR == 1) printf "%s\n", "-----------------------------------+-------------+-------------+-------------+---------------+--------------"
 }' "$RESULTS"
 echo "(*) WebSocket rows: the hyper column is tokio-tungstenite's echo (bench/src/bin/ws-peer.rs)."
+echo "TLS rows: smolweb's examples/https against nginx with ssl, one ECDSA P-256 certificate; hyper not measured."
 echo
 echo "written: $RESULTS (raw wrk output and samples: $RAW/)"
 if ((${#WARNINGS[@]})); then

@@ -77,6 +77,7 @@ pub trait Transport: Send + Sync + 'static {
 ///     alpn: Some(b"http/1.1".to_vec()),
 ///     server_name: Some("example.com".into()),
 ///     version: Some("TLSv1_3".into()),
+///     peer_certificates: Vec::new(),
 /// };
 /// assert_eq!(info.alpn.as_deref(), Some(&b"http/1.1"[..]));
 /// ```
@@ -88,6 +89,9 @@ pub struct TlsInfo {
     pub server_name: Option<String>,
     /// The protocol version, e.g. `TLSv1_3`.
     pub version: Option<String>,
+    /// The certificate chain the client presented (DER, its own certificate first), when the
+    /// server asks for client certificates (mTLS); empty otherwise.
+    pub peer_certificates: Vec<Vec<u8>>,
 }
 
 /// Where a connection's requests come from: the peer, and TLS if any.

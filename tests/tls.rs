@@ -377,3 +377,115 @@ fn the_https_example_serves_and_reloads_on_sighup() {
     assert!(reloaded.contains("certificate reloaded"), "{reloaded}");
     assert_eq!(presented(addr, &certs).1, der_of(&second));
 }
+
+/// A certificate and its key as rustls holds them.
+fn certified(cert: &Path, key: &Path) -> smolweb::tls::rustls::sign::CertifiedKey {
+    use smolweb::tls::rustls::pki_types::pem::PemObject;
+    use smolweb::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let provider = smolweb::tls::rustls::crypto::ring::default_provider();
+    smolweb::tls::rustls::sign::CertifiedKey::from_der(chain, key, &provider).unwrap()
+}
+
+/// A rustls configuration of the user's own through `TlsConfig::from_rustls`: two sites on
+/// one port, each name given its own certificate (SNI); a name with none fails the handshake.
+#[test]
+fn several_certificates_chosen_by_sni() {
+    use smolweb::tls::rustls::{self, server::ResolvesServerCertUsingSni};
+    require_default_sigpipe();
+    let certs = Certs::new();
+    let (local, local_key) = certs.leaf("local", KeyForm::Pkcs8);
+    let (other, other_key) = certs.leaf_for("other", KeyForm::Sec1, "DNS:other.test");
+    let mut sni = ResolvesServerCertUsingSni::new();
+    sni.add("localhost", certified(&local, &local_key)).unwrap();
+    sni.add("other.test", certified(&other, &other_key))
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(std::sync::Arc::new(sni));
+    let (dir, _) = files();
+    let addr = serve(
+        TlsConfig::from_rustls(std::sync::Arc::new(config)),
+        dir.path(),
+    );
+    let client = client_config(&certs.ca);
+    for (name, cert) in [("localhost", &local), ("other.test", &other)] {
+        let mut conn = TlsConn::connect(addr, &client, name).unwrap();
+        assert_eq!(
+            conn.stream.conn.peer_certificates().unwrap()[0].to_vec(),
+            der_of(cert)
+        );
+        let info = conn.get("/info", "").text().to_string();
+        assert!(info.contains(&format!("sni={name}")), "{info}");
+        // ALPN was added to the user's configuration, which named no protocol.
+        assert!(info.contains("alpn=http/1.1"), "{info}");
+    }
+    assert!(TlsConn::connect(addr, &client, "unknown.test").is_err());
+    let mut conn = TlsConn::connect(addr, &client, "localhost").unwrap();
+    assert_eq!(conn.get("/", "").text(), "Hello, World!");
+}
+
+/// mTLS through `from_rustls`: a client without a certificate is refused in the handshake;
+/// one with a certificate the CA signed gets in, and the handler sees its certificate.
+#[test]
+fn client_certificates_reach_the_handler() {
+    use smolweb::tls::rustls::{self, server::WebPkiClientVerifier};
+    require_default_sigpipe();
+    let certs = Certs::new();
+    let (cert, key) = certs.leaf("server", KeyForm::Pkcs8);
+    let (client_cert, client_key) = certs.client("client");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der_of(&certs.ca).into()).unwrap();
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(std::sync::Arc::new(roots), provider.clone())
+            .build()
+            .unwrap();
+    let key_of = |k: &Path| {
+        use smolweb::tls::rustls::pki_types::PrivateKeyDer;
+        use smolweb::tls::rustls::pki_types::pem::PemObject;
+        PrivateKeyDer::from_pem_file(k).unwrap()
+    };
+    let rustls_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![der_of(&cert).into()], key_of(&key))
+        .unwrap();
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .config(config())
+        .tls(TlsConfig::from_rustls(std::sync::Arc::new(rustls_config)));
+    let addr = server.local_addr();
+    let app = Router::new().get("/peer", |req: Request| async move {
+        let tls = req.tls().expect("over TLS");
+        let hex: String = tls.peer_certificates[0]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{} {hex}", tls.peer_certificates.len())
+    });
+    std::thread::spawn(move || server.run(app).expect("server"));
+
+    // Without a certificate: refused (TLS 1.3 clients learn it on their first read).
+    let refused = TlsConn::connect(addr, &client_config(&certs.ca), "localhost").map(|mut conn| {
+        conn.write(b"GET /peer HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        conn.read_to_close(Duration::from_secs(5))
+    });
+    assert!(matches!(refused, Err(_) | Ok(Err(_))), "{refused:?}");
+    let with_cert = support::tls::client_config_with_cert(&certs.ca, &client_cert, &client_key);
+    let mut conn = TlsConn::connect(addr, &with_cert, "localhost").unwrap();
+    let seen = conn.get("/peer", "").text().to_string();
+    let hex: String = der_of(&client_cert)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(seen, format!("1 {hex}"));
+}

@@ -112,6 +112,10 @@ impl TlsTransport {
             alpn: session.alpn_protocol().map(<[u8]>::to_vec),
             server_name: session.server_name().map(str::to_owned),
             version: session.protocol_version().map(|v| format!("{v:?}")),
+            peer_certificates: session
+                .peer_certificates()
+                .map(|chain| chain.iter().map(|cert| cert.to_vec()).collect())
+                .unwrap_or_default(),
         };
         TlsTransport {
             inner: Mutex::new(Session {

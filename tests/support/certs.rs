@@ -81,8 +81,17 @@ impl Certs {
         self.leaf_for(name, form, "DNS:localhost,IP:127.0.0.1")
     }
 
+    /// A client certificate (extended key usage `clientAuth`) for mTLS, signed by the CA.
+    pub fn client(&self, name: &str) -> (PathBuf, PathBuf) {
+        self.signed(name, KeyForm::Pkcs8, "DNS:client.test", "clientAuth")
+    }
+
     /// [`leaf`](Self::leaf) for the subject alternative names `san`.
     pub fn leaf_for(&self, name: &str, form: KeyForm, san: &str) -> (PathBuf, PathBuf) {
+        self.signed(name, form, san, "serverAuth")
+    }
+
+    fn signed(&self, name: &str, form: KeyForm, san: &str, usage: &str) -> (PathBuf, PathBuf) {
         let dir = self.dir.path();
         let key = format!("{name}-key.pem");
         match form {
@@ -131,7 +140,7 @@ impl Certs {
             dir.join(&ext),
             format!(
                 "basicConstraints=critical,CA:FALSE\nsubjectAltName={san}\n\
-                 keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                 keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage={usage}\n"
             ),
         )
         .unwrap();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use smolweb::tls::rustls::pki_types::pem::PemObject;
-use smolweb::tls::rustls::pki_types::{CertificateDer, ServerName};
+use smolweb::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use smolweb::tls::rustls::{self, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use super::response::{Parsed, RawResponse, parse_response, preview};
@@ -27,6 +27,28 @@ pub fn client_config(ca: &Path) -> Arc<ClientConfig> {
         .expect("protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// [`client_config`], presenting the client certificate `cert` with its key (mTLS).
+pub fn client_config_with_cert(ca: &Path, cert: &Path, key: &Path) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).expect("CA file") {
+        roots.add(c.expect("CA PEM")).expect("CA certificate");
+    }
+    let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
+        .expect("certificate file")
+        .map(|c| c.expect("certificate PEM"))
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).expect("key PEM");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .expect("client certificate");
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
 }
