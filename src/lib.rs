@@ -86,6 +86,7 @@ mod slot;
 pub mod socket;
 mod startup;
 mod template;
+pub mod test;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;

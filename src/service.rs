@@ -146,6 +146,13 @@ impl Service {
     }
 }
 
+impl From<Router> for Service {
+    /// The router with the default [`Config`].
+    fn from(router: Router) -> Self {
+        Service::new(router)
+    }
+}
+
 impl Respond for Service {
     type Room = FutureSlot;
 

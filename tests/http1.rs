@@ -1182,3 +1182,35 @@ fn cookies_with_utf8_values_reach_the_handler_intact() {
     let res = conn.read_response();
     assert_eq!((res.status, res.text()), (200, "(none)|6e3d636166e9"));
 }
+
+/// A streamed body whose first piece is not ready has its head sent first, so the client
+/// sees the response begin (server-sent events): the head arrives, then each piece as it is
+/// written.
+#[test]
+fn a_slow_streamed_body_sends_its_head_first() {
+    use futures_lite::AsyncWriteExt;
+    let (mut feed, body_end) = smolweb::memory::pair();
+    let body_end = std::sync::Mutex::new(Some(body_end));
+    let addr = spawn(Router::new().get("/events", move |_| {
+        let end = body_end.lock().unwrap().take().expect("one request");
+        async move {
+            let reader = futures_lite::io::BufReader::new(end);
+            smolweb::http::Response::from(smolweb::Body::from_reader(reader, None))
+        }
+    }));
+    let mut conn = Conn::connect(addr);
+    conn.write(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    let res = conn.read_response_to_head();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("transfer-encoding"), Some("chunked"));
+    smol::block_on(feed.write_all(b"data: 1\n\n")).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got.extend_from_slice(&conn.take_buffered());
+        if support::contains(&got, b"data: 1\n\n") {
+            break;
+        }
+        conn.fill().unwrap();
+    }
+    assert!(support::contains(&got, b"9\r\ndata: 1\n\n\r\n"), "{}", support::preview(&got));
+}

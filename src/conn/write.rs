@@ -5,6 +5,7 @@
 //! Every byte goes out through `send.rs`, that is through `Transport::poll_send`.
 
 use std::io;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt};
@@ -100,6 +101,24 @@ pub(crate) async fn refuse<T: Transport>(
 }
 
 /// Reads up to `max` bytes of `body` onto the end of `out`; returns how many.
+/// One poll of `body` for at most `max` bytes after what `out` holds.
+fn poll_read_onto(
+    cx: &mut std::task::Context<'_>,
+    body: &mut (impl AsyncRead + Unpin),
+    out: &mut Vec<u8>,
+    max: usize,
+) -> Poll<io::Result<usize>> {
+    let start = out.len();
+    out.resize(start + max, 0);
+    let read = std::pin::Pin::new(body).poll_read(cx, &mut out[start..]);
+    let n = match &read {
+        Poll::Ready(Ok(n)) => *n,
+        _ => 0,
+    };
+    out.truncate(start + n);
+    read
+}
+
 async fn read_onto(
     body: &mut (impl AsyncRead + Unpin),
     out: &mut Vec<u8>,
@@ -161,7 +180,20 @@ async fn send_streamed<T: Transport>(
         if chunked {
             out.resize(slot + CHUNK_HEADER_LEN, 0);
         }
-        let n = read_onto(body, out, STREAM_CHUNK).await?;
+        // The head waits in `out` for the first piece of the body only if that piece is
+        // ready now: a body that takes its time (server-sent events) has its head sent
+        // first, so the client sees the response begin.
+        let read = std::future::poll_fn(|cx| match poll_read_onto(cx, body, out, STREAM_CHUNK) {
+            Poll::Pending if slot > 0 => Poll::Ready(None),
+            read => read.map(Some),
+        })
+        .await;
+        let Some(n) = read.transpose()? else {
+            out.truncate(slot);
+            send_all(transport, out, timeout).await?;
+            out.clear();
+            continue;
+        };
         if n == 0 {
             out.truncate(slot);
             if chunked {
