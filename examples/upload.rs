@@ -4,9 +4,10 @@
 //!   `Request::take_body()` and `futures_lite::io::copy` into a `smol::fs::File`, never holding
 //!   more than a buffer of it in memory. Past `MAX_UPLOAD` (1 MiB) it stops, deletes the partial
 //!   file and answers `413`; a `Content-Length` over the limit is refused before a byte is read.
-//! * `GET /files/*path` serves what was uploaded, with `ServeDir`. (It is not
-//!   `GET /files/:name`: the router picks the most specific *pattern* first and only then
-//!   looks at the method, so `PUT /files/:name` would shadow `GET /files/*path` with a `405`.)
+//! * `GET /files/*path` serves what was uploaded, with `ServeDir`. Beside it, a
+//!   `PUT /files/:name` would not take its GETs: the router answers from the most specific
+//!   pattern that has a handler for the method, so `GET /files/a.txt` still reaches the
+//!   wildcard (see the routing chapter).
 //!
 //! The limit here is the handler's own. `Config::max_streamed_body_bytes` is a server-wide
 //! alternative: set it and a too-large body fails with `io::ErrorKind::FileTooLarge` instead.

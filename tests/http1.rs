@@ -1212,5 +1212,9 @@ fn a_slow_streamed_body_sends_its_head_first() {
         }
         conn.fill().unwrap();
     }
-    assert!(support::contains(&got, b"9\r\ndata: 1\n\n\r\n"), "{}", support::preview(&got));
+    assert!(
+        support::contains(&got, b"9\r\ndata: 1\n\n\r\n"),
+        "{}",
+        support::preview(&got)
+    );
 }

@@ -626,3 +626,24 @@ fn in_memory_connection_runs_through_the_router() {
     assert_eq!(responses[1].status, 404);
     assert!(responses[1].connection_has("close"));
 }
+
+/// A `PUT /files/:name` beside `GET /files/*path` does not take the GETs: the router answers
+/// from the most specific pattern that has a handler for the method (what
+/// `examples/upload.rs` relies on).
+#[test]
+fn a_more_specific_pattern_without_the_method_does_not_shadow_a_wildcard() {
+    use smolweb::test::TestClient;
+    let app = Router::new()
+        .put("/files/:name", |_| async { "put" })
+        .get("/files/*path", |_| async { "wildcard" });
+    smol::block_on(async {
+        let client = TestClient::new(app);
+        assert_eq!(
+            client.get("/files/a.txt").send().await.text().await,
+            "wildcard"
+        );
+        assert_eq!(client.put("/files/a.txt").send().await.text().await, "put");
+        let res = client.delete("/files/a.txt").send().await;
+        assert_eq!(res.status(), smolweb::StatusCode::MethodNotAllowed);
+    });
+}
