@@ -67,6 +67,7 @@
 // Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
 mod config;
 mod conn;
+mod de;
 mod deadline;
 mod error;
 mod fs;

@@ -793,11 +793,58 @@ fn json_round_trip() {
 }
 
 #[test]
-fn invalid_json_is_400() {
+fn invalid_json_is_400_wrong_shape_422_not_json_415() {
     let addr = spawn(app());
-    let res = call(addr, "POST", "/json", "Content-Length: 5\r\n", b"{nope");
+    let json = "Content-Type: application/json; charset=utf-8\r\n";
+    let res = call(
+        addr,
+        "POST",
+        "/json",
+        &format!("{json}Content-Length: 5\r\n"),
+        b"{nope",
+    );
     assert_eq!(res.status, 400);
     assert!(res.text().starts_with("invalid JSON"), "{res:?}");
+    let shape = br#"{"item":"tea","qty":"many"}"#;
+    let extra = format!("{json}Content-Length: {}\r\n", shape.len());
+    let res = call(addr, "POST", "/json", &extra, shape);
+    assert_eq!(res.status, 422, "{res:?}");
+    assert!(res.text().contains("line 1 column"), "{res:?}");
+    // A text/plain body (what a cross-site form or fetch can send without a preflight) and
+    // a body with no content type are not JSON.
+    for extra in ["Content-Type: text/plain\r\n", ""] {
+        let extra = format!("{extra}Content-Length: 2\r\n");
+        let res = call(addr, "POST", "/json", &extra, b"{}");
+        assert_eq!(res.status, 415, "{extra:?}");
+    }
+}
+
+#[test]
+fn query_and_form_failures_name_the_field() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Page {
+        n: u32,
+        q: String,
+    }
+    let app = Router::new()
+        .get("/q", |req: Request| async move {
+            req.query_as::<Page>().map(|p| p.n.to_string())
+        })
+        .post("/f", |mut req: Request| async move {
+            req.body_form::<Page>().await.map(|p| p.n.to_string())
+        });
+    let addr = spawn(app);
+    let res = support::get(addr, "/q?n=abc&q=x");
+    assert_eq!(res.status, 400);
+    assert!(res.text().contains("`n`"), "{}", res.text());
+    let res = support::get(addr, "/q?n=3");
+    assert!(res.text().contains("missing field `q`"), "{}", res.text());
+    assert_eq!(support::get(addr, "/q?n=3&q=x").text(), "3");
+    let form = "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n";
+    let res = call(addr, "POST", "/f", form, b"n=-1&q=xy");
+    assert_eq!(res.status, 400);
+    assert!(res.text().contains("`n`"), "{}", res.text());
 }
 
 fn small_limit() -> Config {
