@@ -5,7 +5,7 @@ use std::fmt;
 
 use http_types::{Response, StatusCode};
 
-use crate::response::{IntoResponse, text_response};
+use crate::response::{IntoResponse, error_response};
 
 /// An error a handler returns: becomes a response with its status and a short message.
 ///
@@ -119,6 +119,6 @@ impl IntoResponse for Error {
                 log::debug!("request failed: {source}");
             }
         }
-        text_response(self.status, self.message.into_owned())
+        error_response(self.status, self.message.into_owned())
     }
 }

@@ -70,10 +70,42 @@ pub(crate) fn text_response(status: StatusCode, text: impl Into<String>) -> Resp
     typed_response(status, Body::from_string(text.into()), TEXT)
 }
 
+/// What an error response smolweb made says to the client, kept on the response so that an
+/// application answering its errors as JSON ([`Router::json_errors`](crate::Router::json_errors))
+/// can say the same in JSON. A response a handler built itself has none, and is left alone.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorText(pub(crate) String);
+
+/// A plain-text error response saying `message`, marked as smolweb's own.
+pub(crate) fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
+    let message = message.into();
+    let mut res = text_response(status, message.clone());
+    res.ext_mut().insert(ErrorText(message));
+    res
+}
+
+/// `res` as JSON (`{"error": "...", "status": 422}`) if it is one of smolweb's own error
+/// responses; its other headers (`Allow`, say) are kept.
+pub(crate) fn to_json_error(res: &mut Response) {
+    if !res.status().is_client_error() && !res.status().is_server_error() {
+        return;
+    }
+    let Some(ErrorText(message)) = res.ext().get::<ErrorText>() else {
+        return;
+    };
+    let body = serde_json::json!({ "error": message, "status": u16::from(res.status()) });
+    res.set_body(Body::from_string(body.to_string()));
+    res.insert_header(CONTENT_TYPE, "application/json");
+}
+
 /// A response with `status` and its reason phrase as a plain-text body.
 pub(crate) fn status_response(status: StatusCode) -> Response {
     let mut res = status.canonical_reason().into_response();
     res.set_status(status);
+    if status.is_client_error() || status.is_server_error() {
+        res.ext_mut()
+            .insert(ErrorText(status.canonical_reason().to_owned()));
+    }
     res
 }
 

@@ -6,7 +6,7 @@ use http_types::{Method, Response, StatusCode};
 
 use crate::handler::{BoxFuture, Handler, Middleware, Next};
 use crate::request::{ParamValue, Request, State};
-use crate::response::{status_response, text_response};
+use crate::response::{error_response, status_response};
 use crate::slot::FutureSlot;
 
 /// Maps method and path to handlers.
@@ -52,6 +52,10 @@ pub struct Router {
 pub(crate) struct RouteTable {
     routes: Vec<Route>,
     state: Option<State>,
+    /// Answers what no route does (instead of `404` and `405`).
+    fallback: Option<Arc<dyn Handler>>,
+    /// smolweb's own error responses are JSON.
+    json_errors: bool,
 }
 
 struct Route {
@@ -149,6 +153,71 @@ impl Router {
         self
     }
 
+    /// Answers every request no route answers — instead of the `404` for a path no pattern
+    /// matches and the `405` for a method no matching pattern has. Only the top-level
+    /// router's fallback counts (nesting a router that has one panics). Its middleware runs
+    /// around the fallback too.
+    ///
+    /// ```
+    /// use smolweb::{Request, Router, StatusCode, test::TestClient};
+    ///
+    /// // A single-page app: the API, then index.html for every other GET.
+    /// let app = Router::new()
+    ///     .get("/api/status", |_| async { "up" })
+    ///     .fallback(|req: Request| async move {
+    ///         if req.method() == smolweb::Method::Get {
+    ///             (StatusCode::Ok, "<!doctype html><div id=app></div>").into_response()
+    ///         } else {
+    ///             StatusCode::NotFound.into_response()
+    ///         }
+    ///     });
+    /// # use smolweb::IntoResponse;
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     assert_eq!(client.get("/api/status").send().await.text().await, "up");
+    ///     assert!(client.get("/settings/profile").send().await.text().await.contains("id=app"));
+    ///     assert_eq!(client.delete("/api/status").send().await.status(), StatusCode::NotFound);
+    /// });
+    /// ```
+    pub fn fallback(mut self, handler: impl Handler) -> Self {
+        self.table.fallback = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers smolweb's own errors as JSON, `{"error": "...", "status": 404}` with
+    /// `application/json`: the router's `404` and `405`, a handler's
+    /// [`Error`](crate::Error) (the `413` of a body too large, the `415` and `422` of
+    /// [`body_json`](crate::Request::body_json), a `400` from
+    /// [`params`](crate::Request::params), ...), and the `500` of a panic. Responses a
+    /// handler builds itself are left as they are. Set it on the top-level router; it holds
+    /// for the whole application. (Requests the connection refuses before routing — a
+    /// malformed head, say — are still answered in plain text.)
+    ///
+    /// ```
+    /// use smolweb::{Request, Router, StatusCode, test::TestClient};
+    ///
+    /// let app = Router::new()
+    ///     .get("/notes/:id", |req: Request| async move {
+    ///         let (id,): (u64,) = req.params()?;
+    ///         Ok::<_, smolweb::Error>(format!("note {id}"))
+    ///     })
+    ///     .json_errors();
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     let res = client.get("/nope").send().await;
+    ///     assert_eq!(res.header("content-type"), Some("application/json"));
+    ///     let body: serde_json::Value = res.json().await;
+    ///     assert_eq!(body, serde_json::json!({"error": "Not Found", "status": 404}));
+    ///     let body: serde_json::Value = client.get("/notes/x").send().await.json().await;
+    ///     assert_eq!(body["status"], 400);
+    ///     assert!(body["error"].as_str().unwrap().contains("`id`"));
+    /// });
+    /// ```
+    pub fn json_errors(mut self) -> Self {
+        self.table.json_errors = true;
+        self
+    }
+
     /// Gives this router's handlers a shared value of type `S`, read with
     /// [`Request::state`]. A nested router keeps its own state if it has one.
     ///
@@ -176,6 +245,10 @@ impl Router {
         assert!(
             prefix.starts_with('/'),
             "nest prefix {prefix:?} must start with '/'"
+        );
+        assert!(
+            other.table.fallback.is_none(),
+            "a fallback belongs to the top-level router, not to one nested under {prefix:?}"
         );
         let prefix = prefix.trim_end_matches('/');
         let Router { table, middleware } = other;
@@ -245,6 +318,10 @@ impl RouteTable {
 
     pub(crate) fn state(&self) -> Option<State> {
         self.state.clone()
+    }
+
+    pub(crate) fn json_errors(&self) -> bool {
+        self.json_errors
     }
 
     /// The most specific route matching `path` that has a handler for `method` (`HEAD`
@@ -428,6 +505,10 @@ impl RouteTable {
     fn route(&self, req: &mut Request) -> Result<Next, Response> {
         let method = req.method();
         let Some((route, endpoint)) = self.find(req.path(), method) else {
+            if let Some(fallback) = &self.fallback {
+                req.set_state(self.state.clone());
+                return Ok(Next::new(Arc::new([]), fallback.clone()));
+            }
             let allow = self.allowed(req.path());
             if allow.is_empty() {
                 return Err(status_response(StatusCode::NotFound));
@@ -444,7 +525,7 @@ impl RouteTable {
             let mut params = Vec::new();
             match_path(&route.segments, req.path(), Some(&mut params));
             if !decode_params(req.path(), &mut params) {
-                return Err(text_response(
+                return Err(error_response(
                     StatusCode::BadRequest,
                     "invalid percent-encoding in path",
                 ));

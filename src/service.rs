@@ -13,7 +13,7 @@ use crate::conn::{self, Respond};
 use crate::h1::message::Message;
 use crate::handler::{Handler, Middleware, Next};
 use crate::request::{Request, State};
-use crate::response::status_response;
+use crate::response::{status_response, to_json_error};
 use crate::router::Router;
 use crate::shutdown::Signal;
 use crate::slot::FutureSlot;
@@ -44,6 +44,8 @@ struct Inner {
     chain: Arc<[Arc<dyn Middleware>]>,
     routes: Arc<dyn Handler>,
     state: Option<State>,
+    /// smolweb's own error responses are JSON (`Router::json_errors`).
+    json_errors: bool,
     config: Config,
     /// Connections wait on it while idle.
     shutdown: Signal,
@@ -67,11 +69,13 @@ impl Service {
     pub fn with_config(router: Router, config: Config) -> Self {
         let (chain, table) = router.into_parts();
         let state = table.state();
+        let json_errors = table.json_errors();
         Service {
             inner: Arc::new(Inner {
                 chain,
                 routes: table,
                 state,
+                json_errors,
                 config,
                 shutdown: Signal::new(),
             }),
@@ -111,7 +115,7 @@ impl Service {
             Ok(()) => AssertUnwindSafe(&mut *slot).catch_unwind().await,
             Err(panic) => Err(panic),
         };
-        outcome.unwrap_or_else(|panic| {
+        let mut res = outcome.unwrap_or_else(|panic| {
             slot.clear();
             let msg = panic
                 .downcast_ref::<&str>()
@@ -120,7 +124,11 @@ impl Service {
                 .unwrap_or("(non-string panic payload)");
             log::error!("handler panicked: {msg}");
             status_response(StatusCode::InternalServerError)
-        })
+        });
+        if self.inner.json_errors {
+            to_json_error(&mut res);
+        }
+        res
     }
 
     /// Serves HTTP/1.1 on `transport` until the peer closes, an error ends the connection,

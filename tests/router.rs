@@ -647,3 +647,99 @@ fn a_more_specific_pattern_without_the_method_does_not_shadow_a_wildcard() {
         assert_eq!(res.status(), smolweb::StatusCode::MethodNotAllowed);
     });
 }
+
+/// `json_errors`: every error smolweb makes is JSON — the router's 404 and 405 (its `Allow`
+/// kept), a handler's `Error` (a 413 from a body over the limit, a 415 from `body_json`), a
+/// panic's 500 — while a response the handler built itself stays as it is.
+#[test]
+fn json_errors_cover_the_router_handlers_and_panics() {
+    use smolweb::test::TestClient;
+    use smolweb::{Config, Service, StatusCode};
+    let app = Router::new()
+        .get("/boom", |_| async {
+            if true {
+                panic!("boom");
+            }
+            "unreachable"
+        })
+        .post("/echo", |mut req: Request| async move {
+            req.body_string().await
+        })
+        .post("/json", |mut req: Request| async move {
+            req.body_json::<serde_json::Value>()
+                .await
+                .map(smolweb::Json)
+        })
+        .get("/teapot", |_| async { (StatusCode::ImATeapot, "mine") })
+        .json_errors();
+    let config = Config {
+        max_body_bytes: 10,
+        ..Config::default()
+    };
+    smol::block_on(async {
+        let client = TestClient::new(Service::with_config(app, config));
+        let cases = [
+            (client.get("/nope").send().await, 404, "Not Found"),
+            (client.put("/echo").send().await, 405, "Method Not Allowed"),
+            (
+                client.get("/boom").send().await,
+                500,
+                "Internal Server Error",
+            ),
+            (
+                client.post("/echo").body("x".repeat(100)).send().await,
+                413,
+                "request body too large",
+            ),
+            (
+                client.post("/json").body("{}").send().await,
+                415,
+                "expected a JSON body (Content-Type: application/json)",
+            ),
+        ];
+        for (res, status, error) in cases {
+            assert_eq!(u16::from(res.status()), status);
+            assert_eq!(res.header("content-type"), Some("application/json"));
+            if status == 405 {
+                assert_eq!(res.header("allow"), Some("POST"));
+            }
+            let body: serde_json::Value = res.json().await;
+            assert_eq!(body, serde_json::json!({"error": error, "status": status}));
+        }
+        let res = client.get("/teapot").send().await;
+        assert_eq!(res.header("content-type"), Some("text/plain;charset=utf-8"));
+        assert_eq!(res.text().await, "mine");
+    });
+}
+
+/// A fallback answers what no route does: `ServeDir` on `/*path` and an unknown `DELETE` is
+/// the fallback's (here a 404), not the wildcard's 405.
+#[test]
+fn a_fallback_answers_what_no_route_does() {
+    use smolweb::test::TestClient;
+    use smolweb::{ServeDir, StatusCode};
+    let dir = support::TempDir::new("fallback");
+    std::fs::write(dir.path().join("a.txt"), "file a").unwrap();
+    let app = Router::new()
+        .get("/*path", ServeDir::new(dir.path()))
+        .fallback(|req: Request| async move {
+            (
+                StatusCode::NotFound,
+                format!("no {} {}", req.method(), req.path()),
+            )
+        });
+    smol::block_on(async {
+        let client = TestClient::new(app);
+        assert_eq!(client.get("/a.txt").send().await.text().await, "file a");
+        let res = client.delete("/a.txt").send().await;
+        assert_eq!(res.status(), StatusCode::NotFound);
+        assert_eq!(res.text().await, "no DELETE /a.txt");
+    });
+}
+
+#[test]
+#[should_panic(expected = "a fallback belongs to the top-level router")]
+fn a_nested_fallback_is_refused() {
+    let inner = Router::new().fallback(|_| async { "inner" });
+    let _ = Router::new().nest("/api", inner);
+}
