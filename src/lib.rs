@@ -67,6 +67,7 @@
 // Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
 mod config;
 mod conn;
+pub mod cookie;
 mod de;
 mod deadline;
 mod error;

@@ -219,6 +219,38 @@ impl Request {
             && listed("upgrade", protocol)
     }
 
+    /// The value of the cookie `name` (percent-decoded), from the request's `Cookie` header.
+    ///
+    /// ```
+    /// use smolweb::{Request, Router, test::TestClient};
+    /// let app = Router::new().get("/", |req: Request| async move {
+    ///     format!("theme={:?} all={:?}", req.cookie("theme"), req.cookies())
+    /// });
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     client.set_cookie("theme", "dark%20blue");
+    ///     client.set_cookie("n", "1");
+    ///     let text = client.get("/").send().await.text().await;
+    ///     assert_eq!(text, r#"theme=Some("dark blue") all=[("theme", "dark blue"), ("n", "1")]"#);
+    /// });
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let header = self.inner.header("cookie")?;
+        crate::cookie::parse(header)
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every cookie of the request, `(name, value)`, in the order the client sent them.
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        let Some(header) = self.inner.header("cookie") else {
+            return Vec::new();
+        };
+        crate::cookie::parse(header)
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
     /// Every value of the fields named `name` (matched without regard to case).
     fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let built = self.inner.http();
