@@ -86,7 +86,9 @@ mod service;
 mod shutdown;
 mod slot;
 pub mod socket;
+pub mod sse;
 mod startup;
+mod stream;
 mod template;
 pub mod test;
 #[cfg(feature = "tls")]
@@ -119,6 +121,7 @@ pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;
 pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};
+pub use stream::body_from_stream;
 pub use transport::{TlsInfo, Transport};
 pub use upgrade::{Upgrade, Upgraded};
 #[cfg(feature = "websocket")]
@@ -160,6 +163,8 @@ mod book {
     struct Middleware;
     #[doc = include_str!("../docs/src/files.md")]
     struct Files;
+    #[doc = include_str!("../docs/src/streaming.md")]
+    struct Streaming;
     #[doc = include_str!("../docs/src/upgrades.md")]
     struct Upgrades;
     #[cfg(feature = "websocket")]

@@ -1,0 +1,85 @@
+//! A `Stream` of byte chunks as a response body: [`body_from_stream`].
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use futures_lite::{AsyncRead, Stream};
+use http_types::Body;
+
+/// How many bytes of a chunk the body gives out per read of it, at most.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// A body read from `stream`, each chunk as it comes: the connection sends every chunk as
+/// soon as it arrives (chunked framing, or raw to HTTP/1.0 clients), never waiting to fill a
+/// buffer. An error from the stream ends the response (the connection is closed: the framing
+/// cannot say "failed"). The stream is dropped when the response is, also when the client
+/// goes away (the next write fails).
+///
+/// ```
+/// use futures_lite::stream;
+/// use smolweb::{Router, body_from_stream, test::TestClient};
+///
+/// let app = Router::new().get("/count", |_| async {
+///     let chunks = stream::iter((1..=3).map(|n| Ok(format!("{n}\n").into_bytes())));
+///     body_from_stream(chunks)
+/// });
+/// smol::block_on(async {
+///     let res = TestClient::new(app).get("/count").send().await;
+///     assert_eq!(res.header("transfer-encoding"), Some("chunked"));
+///     assert_eq!(res.text().await, "1\n2\n3\n");
+/// });
+/// ```
+pub fn body_from_stream<S>(stream: S) -> Body
+where
+    S: Stream<Item = io::Result<Vec<u8>>> + Send + 'static,
+{
+    let reader = StreamReader {
+        stream: Mutex::new(Box::pin(stream)),
+        chunk: Vec::new(),
+        at: 0,
+    };
+    Body::from_reader(
+        futures_lite::io::BufReader::with_capacity(READ_BUFFER, reader),
+        None,
+    )
+}
+
+/// The chunks of a stream as an `AsyncRead`. The stream is behind a `Mutex` only so that the
+/// body is `Sync`, as http-types asks; it is reached with `get_mut`, never locked.
+struct StreamReader {
+    stream: Mutex<Pin<Box<dyn Stream<Item = io::Result<Vec<u8>>> + Send>>>,
+    /// The chunk being given out, and how far.
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl AsyncRead for StreamReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // Each pass gives out bytes, ends the body, or takes the next chunk (empty ones are
+        // skipped).
+        loop {
+            if this.at < this.chunk.len() {
+                let n = buf.len().min(this.chunk.len() - this.at);
+                buf[..n].copy_from_slice(&this.chunk[this.at..this.at + n]);
+                this.at += n;
+                return Poll::Ready(Ok(n));
+            }
+            let stream = this.stream.get_mut().unwrap_or_else(|p| p.into_inner());
+            match std::task::ready!(stream.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => {
+                    this.chunk = chunk;
+                    this.at = 0;
+                }
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                None => return Poll::Ready(Ok(0)),
+            }
+        }
+    }
+}
