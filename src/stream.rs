@@ -46,10 +46,13 @@ where
     )
 }
 
+/// A stream of byte chunks, boxed.
+type Chunks = Pin<Box<dyn Stream<Item = io::Result<Vec<u8>>> + Send>>;
+
 /// The chunks of a stream as an `AsyncRead`. The stream is behind a `Mutex` only so that the
 /// body is `Sync`, as http-types asks; it is reached with `get_mut`, never locked.
 struct StreamReader {
-    stream: Mutex<Pin<Box<dyn Stream<Item = io::Result<Vec<u8>>> + Send>>>,
+    stream: Mutex<Chunks>,
     /// The chunk being given out, and how far.
     chunk: Vec<u8>,
     at: usize,
