@@ -83,6 +83,8 @@ mod router;
 mod runtime;
 mod server;
 mod service;
+#[cfg(feature = "sessions")]
+pub mod session;
 mod shutdown;
 mod slot;
 pub mod socket;

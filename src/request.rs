@@ -241,6 +241,36 @@ impl Request {
             .map(|(_, value)| value)
     }
 
+    /// The value of the signed cookie `name`, if one of `signer`'s keys signed it (feature
+    /// `signed-cookies`); `None` for a missing cookie and for one the client changed.
+    ///
+    /// ```
+    /// use smolweb::cookie::{Cookie, CookieSigner, Key};
+    /// use smolweb::{Request, Router, test::TestClient};
+    ///
+    /// let signer = CookieSigner::new(Key::from_bytes(&[9u8; 32]));
+    /// let signed = signer.sign(Cookie::new("user", "ada"));
+    /// let app = Router::new().get("/", move |req: Request| {
+    ///     let user = req.signed_cookie(&signer, "user");
+    ///     async move { format!("{user:?}") }
+    /// });
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     client.set_cookie("user", signed.value());
+    ///     assert_eq!(client.get("/").send().await.text().await, r#"Some("ada")"#);
+    ///     client.set_cookie("user", &signed.value().replace("ada", "eve"));
+    ///     assert_eq!(client.get("/").send().await.text().await, "None");
+    /// });
+    /// ```
+    #[cfg(feature = "signed-cookies")]
+    pub fn signed_cookie(
+        &self,
+        signer: &crate::cookie::CookieSigner,
+        name: &str,
+    ) -> Option<String> {
+        signer.verify(name, &self.cookie(name)?)
+    }
+
     /// Every cookie of the request, `(name, value)`, in the order the client sent them.
     pub fn cookies(&self) -> Vec<(String, String)> {
         let Some(header) = self.inner.header("cookie") else {

@@ -1,104 +1,12 @@
-//! Cookies (RFC 6265): read from a request's `Cookie` header, set and removed on a response
-//! with `Set-Cookie` and its attributes.
-//!
-//! Values are percent-encoded when set and decoded when read, so any text (UTF-8 included)
-//! round-trips, and a value can never end the header or add an attribute. A cookie whose
-//! value does not decode is skipped when reading, as a browser's garbage would be.
+//! [`Cookie`]: a cookie to set, with its attributes, and [`CookieExt`] to set it.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_types::Response;
 
+use super::value::{encode, valid_name};
 use crate::h1::date;
-use crate::percent;
-
-/// Bytes kept as they are in a cookie value; every other byte is percent-encoded.
-fn plain(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'/'
-                | b':'
-                | b'<'
-                | b'>'
-                | b'?'
-                | b'@'
-                | b'['
-                | b']'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'{'
-                | b'|'
-                | b'}'
-                | b'~'
-        )
-}
-
-/// A cookie's name must be a token (RFC 6265 §4.1.1).
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
-}
-
-/// `value` percent-encoded for a cookie.
-pub(crate) fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if plain(b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The cookies of a `Cookie` header value, decoded, in order: `(name, value)`.
-pub(crate) fn parse(header: &str) -> impl Iterator<Item = (&str, String)> {
-    header.split(';').filter_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        let (name, value) = (name.trim(), value.trim());
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        if !valid_name(name) {
-            return None;
-        }
-        Some((name, percent::decode_utf8(value)?))
-    })
-}
 
 /// Whether a cookie goes with cross-site requests (the `SameSite` attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +76,13 @@ impl Cookie {
     /// The value, as set (not encoded).
     pub fn value(&self) -> &str {
         &self.value
+    }
+
+    /// The same cookie with `value`.
+    #[cfg(feature = "signed-cookies")]
+    pub(crate) fn with_value(mut self, value: String) -> Self {
+        self.value = value;
+        self
     }
 
     /// `Path`: the cookie is sent for this path and below.
@@ -285,29 +200,5 @@ impl CookieExt for Response {
 
     fn remove_cookie(&mut self, cookie: Cookie) {
         self.append_header("set-cookie", cookie.removal().to_string());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_round_trip_whatever_they_hold() {
-        for value in ["plain", "a b;c=d", "Zoë 🦀", "%41", "\"quoted\"", ""] {
-            let set = Cookie::new("n", value).to_string();
-            let sent = set.split(';').next().unwrap();
-            let back: Vec<_> = parse(sent).collect();
-            assert_eq!(back, vec![("n", value.to_string())], "{set}");
-        }
-    }
-
-    #[test]
-    fn a_cookie_header_with_several_and_some_garbage() {
-        let got: Vec<_> = parse(r#"a=1; b="two"; bad name=x; c=%zz; d=caf%C3%A9; =e; f"#).collect();
-        assert_eq!(
-            got,
-            vec![("a", "1".into()), ("b", "two".into()), ("d", "café".into())]
-        );
     }
 }
