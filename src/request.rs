@@ -392,6 +392,42 @@ impl Request {
         self.state.as_deref()?.downcast_ref()
     }
 
+    /// The state as an `Arc` of its own: it can be held while the request is borrowed
+    /// mutably, to read the body say. Panics as [`state`](Self::state) does.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use smolweb::{Request, Router, test::TestClient};
+    ///
+    /// #[derive(Default)]
+    /// struct Log(Mutex<Vec<String>>);
+    ///
+    /// async fn append(mut req: Request) -> smolweb::Result<String> {
+    ///     let log = req.state_arc::<Log>();
+    ///     let line = req.body_string().await?; // `req` borrowed mutably while `log` lives
+    ///     let mut lines = log.0.lock().unwrap();
+    ///     lines.push(line);
+    ///     Ok(lines.len().to_string())
+    /// }
+    /// let app = Router::new().post("/log", append).with_state(Log::default());
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     assert_eq!(client.post("/log").body("a").send().await.text().await, "1");
+    ///     assert_eq!(client.post("/log").body("b").send().await.text().await, "2");
+    /// });
+    /// ```
+    pub fn state_arc<S: Send + Sync + 'static>(&self) -> Arc<S> {
+        self.state
+            .clone()
+            .and_then(|state| state.downcast::<S>().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no state of type {} on this router: call Router::with_state",
+                    std::any::type_name::<S>()
+                )
+            })
+    }
+
     pub(crate) fn set_state(&mut self, state: Option<State>) {
         if state.is_some() {
             self.state = state;

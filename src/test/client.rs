@@ -261,7 +261,7 @@ impl TestRequest {
         // it all (a 413, a handler that ignores the body) does not stall the test.
         let write = async move {
             if writer.write_all(head.as_bytes()).await.is_err() {
-                return;
+                return writer;
             }
             match body {
                 Payload::None => {}
@@ -287,8 +287,9 @@ impl TestRequest {
                     }
                 }
             }
-            // The connection stays open for the response; `writer` is dropped with the task.
-            std::future::pending::<()>().await;
+            // Kept for the response: the connection stays open while it lives, and an
+            // upgraded connection writes through it.
+            writer
         };
         let writer = smol::spawn(write);
         let res = TestResponse::read(

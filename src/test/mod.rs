@@ -37,4 +37,4 @@ mod jar;
 mod response;
 
 pub use client::{TEST_TIMEOUT, TestClient, TestRequest};
-pub use response::TestResponse;
+pub use response::{TestResponse, TestUpgraded};

@@ -4,8 +4,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures_lite::AsyncReadExt;
-use futures_lite::io::ReadHalf;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_lite::io::{ReadHalf, WriteHalf};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite};
 use http_types::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -49,8 +53,8 @@ pub struct TestResponse {
     timeout: Duration,
     /// The server's side of the connection; dropped with the response.
     _conn: smol::Task<()>,
-    /// Writing the request body, for a streamed one.
-    _writer: Option<smol::Task<()>>,
+    /// Writing the request; it ends with the connection's write half.
+    writer: Option<smol::Task<WriteHalf<MemoryStream>>>,
 }
 
 impl fmt::Debug for TestResponse {
@@ -87,7 +91,7 @@ impl TestResponse {
         head_only: bool,
         timeout: Duration,
         conn: smol::Task<()>,
-        writer: Option<smol::Task<()>>,
+        writer: Option<smol::Task<WriteHalf<MemoryStream>>>,
     ) -> TestResponse {
         let mut buf = Vec::new();
         loop {
@@ -121,7 +125,7 @@ impl TestResponse {
                         framing,
                         timeout,
                         _conn: conn,
-                        _writer: writer,
+                        writer,
                     };
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -215,6 +219,53 @@ impl TestResponse {
         }
     }
 
+    /// The connection after a `101 Switching Protocols`, to speak the new protocol over:
+    /// bytes the server sent after its `101` come first. Panics if the status is not `101`.
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    /// use smolweb::{Request, Router, StatusCode, Upgrade, test::TestClient};
+    ///
+    /// let app = Router::new().get("/echo", |_req: Request| async {
+    ///     Upgrade::new("echo", |mut conn| async move {
+    ///         let mut buf = [0u8; 64];
+    ///         while let Ok(n @ 1..) = conn.read(&mut buf).await {
+    ///             let _ = conn.write_all(&buf[..n]).await;
+    ///         }
+    ///     })
+    /// });
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     let res = client
+    ///         .get("/echo")
+    ///         .header("connection", "upgrade")
+    ///         .header("upgrade", "echo")
+    ///         .send()
+    ///         .await;
+    ///     assert_eq!(res.status(), StatusCode::SwitchingProtocols);
+    ///     let mut conn = res.upgrade().await;
+    ///     conn.write_all(b"ping").await.unwrap();
+    ///     let mut back = [0u8; 4];
+    ///     conn.read_exact(&mut back).await.unwrap();
+    ///     assert_eq!(&back, b"ping");
+    /// });
+    /// ```
+    pub async fn upgrade(mut self) -> TestUpgraded {
+        assert_eq!(
+            self.status,
+            StatusCode::SwitchingProtocols,
+            "upgrade() on a response that did not switch protocols"
+        );
+        let writer = self.writer.take().expect("the request's writer").await;
+        TestUpgraded {
+            reader: self.reader,
+            writer,
+            buf: std::mem::take(&mut self.buf),
+            at: 0,
+            _conn: self._conn,
+        }
+    }
+
     /// The whole body.
     pub async fn bytes(mut self) -> Vec<u8> {
         let mut body = Vec::new();
@@ -255,5 +306,57 @@ fn framing(status: StatusCode, headers: &[(String, String)], head_only: bool) ->
     match get("content-length").and_then(|v| v.trim().parse().ok()) {
         Some(n) => Framing::Length(n),
         None => Framing::Close,
+    }
+}
+
+/// A connection after `101 Switching Protocols`, from [`TestResponse::upgrade`]: read and
+/// write the new protocol's bytes.
+pub struct TestUpgraded {
+    reader: ReadHalf<MemoryStream>,
+    writer: WriteHalf<MemoryStream>,
+    /// What arrived after the `101`'s head, given out first.
+    buf: Vec<u8>,
+    at: usize,
+    _conn: smol::Task<()>,
+}
+
+impl fmt::Debug for TestUpgraded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestUpgraded").finish_non_exhaustive()
+    }
+}
+
+impl AsyncRead for TestUpgraded {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.at < this.buf.len() {
+            let n = out.len().min(this.buf.len() - this.at);
+            out[..n].copy_from_slice(&this.buf[this.at..this.at + n]);
+            this.at += n;
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut this.reader).poll_read(cx, out)
+    }
+}
+
+impl AsyncWrite for TestUpgraded {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.writer).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.writer).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.writer).poll_close(cx)
     }
 }
