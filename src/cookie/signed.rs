@@ -43,6 +43,21 @@ impl Key {
         Key(secret.to_vec())
     }
 
+    /// A new random key of [`MIN_KEY_BYTES`] from the operating system's random source
+    /// (feature `sessions`). Cookies signed with it stop verifying when the process ends:
+    /// fine for a development server, not for several instances or restarts.
+    ///
+    /// ```
+    /// let key = smolweb::cookie::Key::generate();
+    /// # let _ = key;
+    /// ```
+    #[cfg(feature = "sessions")]
+    pub fn generate() -> Key {
+        let mut bytes = [0u8; MIN_KEY_BYTES];
+        getrandom::getrandom(&mut bytes).expect("the operating system's random source");
+        Key(bytes.to_vec())
+    }
+
     fn mac(&self, name: &str, value: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(name.as_bytes());

@@ -1,0 +1,242 @@
+//! A small notes API built from the toolkit, as a model for an application: a form login
+//! with a session, typed path parameters, JSON bodies checked for their content type and
+//! shape, JSON errors everywhere, and a live stream of changes (server-sent events).
+//!
+//! * `POST /login` (form `user`, `password`; the password is `secret`) starts a session and
+//!   answers `303` to `/me`; `POST /logout` ends it.
+//! * `GET /me` → `{"user": "..."}`, or `401` when logged out.
+//! * `GET /notes?tag=&limit=` lists notes (with `tag`, only those that have it).
+//! * `POST /notes` with JSON `{"title", "body", "tags"}` creates one: `201` with `Location`;
+//!   no title → `422` naming `title`; not JSON → `415`. `GET`, `PUT` and `DELETE
+//!   /notes/:id` (an integer id: `/notes/abc` is a `400`). Writes need a session (`401`).
+//! * `GET /events`: every change, as it happens (`event: created|updated|deleted`, the note
+//!   as JSON data).
+//! * Anything else: a JSON `404`.
+//!
+//! The session key is made at start-up (sessions end with the process). Needs the
+//! `sessions` feature.
+//!
+//! ```sh
+//! cargo run --example notes --features sessions -- 127.0.0.1:8080
+//! curl -c jar -b jar -d 'user=ada&password=secret' http://127.0.0.1:8080/login
+//! curl -b jar -H 'content-type: application/json' \
+//!     -d '{"title":"milk","body":"2 l","tags":["shop"]}' http://127.0.0.1:8080/notes
+//! curl 'http://127.0.0.1:8080/notes?tag=shop'
+//! curl -N http://127.0.0.1:8080/events
+//! ```
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use smolweb::cookie::Key;
+use smolweb::session::{MemoryStore, Session, Sessions};
+use smolweb::sse::{Event, Sse};
+use smolweb::{Error, Json, Request, Response, Result, Router, StatusCode};
+
+/// A note as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Note {
+    pub id: u64,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    /// Who wrote it.
+    pub author: String,
+}
+
+/// What a client sends to create or replace a note.
+#[derive(Debug, Deserialize)]
+struct Draft {
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    user: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    tag: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Everything the application keeps.
+#[derive(Default)]
+struct Notes {
+    notes: Mutex<(u64, BTreeMap<u64, Note>)>,
+    /// One sender per open `/events` stream.
+    listeners: Mutex<Vec<smol::channel::Sender<Event>>>,
+}
+
+impl Notes {
+    /// Tells every open event stream about `note`; streams whose client left are dropped.
+    fn publish(&self, kind: &str, note: &Note) {
+        let event = Event::json(note)
+            .expect("a note is JSON")
+            .event(kind)
+            .id(note.id.to_string());
+        let mut listeners = self.listeners.lock().unwrap();
+        listeners.retain(|tx| tx.try_send(event.clone()).is_ok());
+    }
+}
+
+fn session(req: &Request) -> &Session {
+    req.ext::<Session>().expect("the Sessions middleware")
+}
+
+/// The logged-in user, or `401`.
+fn user(req: &Request) -> Result<String> {
+    session(req)
+        .get::<String>("user")
+        .ok_or_else(|| Error::new(StatusCode::Unauthorized, "log in first"))
+}
+
+async fn login(mut req: Request) -> Result<Response> {
+    let form: Login = req.body_form().await?;
+    if form.password != "secret" {
+        return Err(Error::new(
+            StatusCode::Unauthorized,
+            "wrong user or password",
+        ));
+    }
+    let session = session(&req);
+    // A new id at login: one planted before is worth nothing after.
+    session.renew();
+    session.insert("user", &form.user);
+    let mut res = Response::new(StatusCode::SeeOther);
+    res.insert_header("location", "/me");
+    Ok(res)
+}
+
+async fn logout(req: Request) -> StatusCode {
+    session(&req).destroy();
+    StatusCode::NoContent
+}
+
+async fn me(req: Request) -> Result<Json<serde_json::Value>> {
+    Ok(Json(serde_json::json!({ "user": user(&req)? })))
+}
+
+async fn list(req: Request) -> Result<Json<Vec<Note>>> {
+    let query: Listing = req.query_as()?;
+    let notes = req.state::<Notes>().notes.lock().unwrap();
+    let found = notes
+        .1
+        .values()
+        .filter(|n| query.tag.as_ref().is_none_or(|t| n.tags.contains(t)))
+        .take(query.limit.unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
+    Ok(Json(found))
+}
+
+async fn create(mut req: Request) -> Result<Response> {
+    let author = user(&req)?;
+    let draft: Draft = req.body_json().await?;
+    let state = req.state_arc::<Notes>();
+    let note = {
+        let mut notes = state.notes.lock().unwrap();
+        notes.0 += 1;
+        let note = Note {
+            id: notes.0,
+            title: draft.title,
+            body: draft.body,
+            tags: draft.tags,
+            author,
+        };
+        notes.1.insert(note.id, note.clone());
+        note
+    };
+    state.publish("created", &note);
+    let mut res = Response::new(StatusCode::Created);
+    res.insert_header("location", format!("/notes/{}", note.id));
+    res.set_body(serde_json::to_string(&note).expect("a note is JSON"));
+    res.insert_header("content-type", "application/json");
+    Ok(res)
+}
+
+async fn get_note(req: Request) -> Result<Json<Note>> {
+    let (id,): (u64,) = req.params()?;
+    let notes = req.state::<Notes>().notes.lock().unwrap();
+    let note = notes.1.get(&id).cloned();
+    note.map(Json)
+        .ok_or_else(|| Error::new(StatusCode::NotFound, format!("no note {id}")))
+}
+
+async fn replace(mut req: Request) -> Result<Json<Note>> {
+    let author = user(&req)?;
+    let (id,): (u64,) = req.params()?;
+    let draft: Draft = req.body_json().await?;
+    let state = req.state_arc::<Notes>();
+    let note = {
+        let mut notes = state.notes.lock().unwrap();
+        let note = notes
+            .1
+            .get_mut(&id)
+            .ok_or_else(|| Error::new(StatusCode::NotFound, format!("no note {id}")))?;
+        (note.title, note.body, note.tags, note.author) =
+            (draft.title, draft.body, draft.tags, author);
+        note.clone()
+    };
+    state.publish("updated", &note);
+    Ok(Json(note))
+}
+
+async fn delete(req: Request) -> Result<StatusCode> {
+    user(&req)?;
+    let (id,): (u64,) = req.params()?;
+    let state = req.state::<Notes>();
+    let note = state.notes.lock().unwrap().1.remove(&id);
+    let note = note.ok_or_else(|| Error::new(StatusCode::NotFound, format!("no note {id}")))?;
+    state.publish("deleted", &note);
+    Ok(StatusCode::NoContent)
+}
+
+async fn events(req: Request) -> Sse<smol::channel::Receiver<Event>> {
+    let (tx, rx) = smol::channel::bounded(64);
+    req.state::<Notes>().listeners.lock().unwrap().push(tx);
+    Sse::new(rx)
+}
+
+/// The whole application, its sessions signed with `key`.
+pub fn app(key: Key) -> Router {
+    Router::new()
+        .post("/login", login)
+        .post("/logout", logout)
+        .get("/me", me)
+        .get("/notes", list)
+        .post("/notes", create)
+        .get("/notes/:id", get_note)
+        .put("/notes/:id", replace)
+        .delete("/notes/:id", delete)
+        .get("/events", events)
+        .with_state(Notes::default())
+        .middleware(Sessions::new(MemoryStore::new(), key))
+        .json_errors()
+}
+
+const USAGE: support::Usage = support::Usage {
+    name: "notes",
+    args: "[ADDR]",
+    about: "A notes API on ADDR (default 127.0.0.1:8080): POST /login (user, password=secret),
+GET /me, GET|POST /notes, GET|PUT|DELETE /notes/:id, GET /events (server-sent events).",
+};
+
+#[allow(dead_code)]
+fn main() {
+    let args = USAGE.parse(1);
+    let addr = args.first().map_or(support::DEFAULT_ADDR, String::as_str);
+    let server = USAGE.bind(addr);
+    println!("notes on http://{}", server.local_addr());
+    USAGE.exit(server.run(app(Key::generate())));
+}
