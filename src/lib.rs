@@ -117,7 +117,7 @@ pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next};
 pub use logger::log_requests;
 pub use request::{AsHeaderName, Request};
-pub use response::{IntoResponse, Json};
+pub use response::{IntoResponse, Json, ResponseExt};
 pub use router::Router;
 pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
 pub use service::Service;

@@ -175,6 +175,20 @@ impl Request {
         self.inner.header(name.as_header_name())
     }
 
+    /// [`header`](Self::header) by another name: the name
+    /// [`ResponseExt::header_str`](crate::ResponseExt::header_str) has, so that middleware
+    /// reads a request's headers and a response's the same way.
+    ///
+    /// ```
+    /// use smolweb::{http::{Method, Url}, Request};
+    /// let mut http = smolweb::http::Request::new(Method::Get, Url::parse("http://x/").unwrap());
+    /// http.insert_header("accept", "text/html");
+    /// assert_eq!(Request::from_http(http).header_str("Accept"), Some("text/html"));
+    /// ```
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.inner.header(name)
+    }
+
     /// The first value of a header as it was received, whatever its bytes: what
     /// [`header`](Self::header) gives, and also a value that is not UTF-8.
     ///

@@ -190,3 +190,35 @@ impl<T: Serialize> IntoResponse for Json<T> {
         }
     }
 }
+
+/// Reading a response's header as text, the way [`Request::header`](crate::Request::header)
+/// reads a request's: `Option<&str>`, the first value, the name matched without regard to
+/// case. (http-types' own `Response::header` gives `Option<&HeaderValues>`; a method of this
+/// trait cannot take that name, so it is `header_str`, which `Request` has too.)
+///
+/// ```
+/// use smolweb::{Next, Request, Response, ResponseExt, Router};
+///
+/// async fn log_type(req: Request, next: Next) -> Response {
+///     let asked = req.header_str("accept").unwrap_or("*/*").to_string();
+///     let res = next.run(req).await;
+///     println!("asked {asked}, got {:?}", res.header_str("content-type"));
+///     res
+/// }
+/// let mut res = Response::new(smolweb::StatusCode::Ok);
+/// res.insert_header("x-a", "b");
+/// assert_eq!(res.header_str("X-A"), Some("b"));
+/// # let _ = Router::new().middleware(log_type);
+/// ```
+pub trait ResponseExt {
+    /// The first value of the header `name`, as text.
+    fn header_str(&self, name: &str) -> Option<&str>;
+}
+
+impl ResponseExt for Response {
+    fn header_str(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .map(|(_, values)| values.as_str())
+    }
+}
