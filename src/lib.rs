@@ -159,10 +159,15 @@ mod book {
     struct Handlers;
     #[doc = include_str!("../docs/src/requests.md")]
     struct Requests;
+    #[doc = include_str!("../docs/src/errors.md")]
+    struct Errors;
     #[doc = include_str!("../docs/src/state.md")]
     struct State;
     #[doc = include_str!("../docs/src/middleware.md")]
     struct Middleware;
+    #[cfg(feature = "sessions")]
+    #[doc = include_str!("../docs/src/cookies.md")]
+    struct Cookies;
     #[doc = include_str!("../docs/src/files.md")]
     struct Files;
     #[doc = include_str!("../docs/src/streaming.md")]
