@@ -56,6 +56,35 @@ pub trait Handler: Send + Sync + 'static {
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
         slot.put(self.call(req));
     }
+
+    /// The state this handler cannot run without, if any: checked when the application is
+    /// built, so that a router missing it fails at start-up, not with a `500` at the first
+    /// request. [`stateful`](crate::stateful) handlers say theirs. **Default:** none.
+    fn needs_state(&self) -> Option<StateNeed> {
+        None
+    }
+}
+
+/// A state type a handler needs (see [`Handler::needs_state`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StateNeed {
+    pub(crate) type_id: std::any::TypeId,
+    pub(crate) name: &'static str,
+}
+
+impl StateNeed {
+    /// The need for a state of type `S`.
+    ///
+    /// ```
+    /// let need = smolweb::StateNeed::of::<String>();
+    /// # let _ = need;
+    /// ```
+    pub fn of<S: 'static>() -> Self {
+        StateNeed {
+            type_id: std::any::TypeId::of::<S>(),
+            name: std::any::type_name::<S>(),
+        }
+    }
 }
 
 impl<F, Fut, R> Handler for F

@@ -743,3 +743,35 @@ fn a_nested_fallback_is_refused() {
     let inner = Router::new().fallback(|_| async { "inner" });
     let _ = Router::new().nest("/api", inner);
 }
+
+/// A `stateful` handler whose router has no state of its type is refused when the
+/// application is built (here by `Service::new`), naming the route and the type; with the
+/// state, on the router or a nested one, it builds and runs.
+#[test]
+fn a_missing_state_is_found_when_the_application_is_built() {
+    use smolweb::{Service, stateful};
+    use std::sync::Arc;
+    struct Greeting(&'static str);
+    async fn greet(_req: Request, g: Arc<Greeting>) -> &'static str {
+        g.0
+    }
+    let missing = Router::new().get("/hi", stateful(greet));
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Service::new(missing)))
+        .expect_err("built without its state");
+    let text = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("GET /hi needs a state of type"), "{text}");
+    assert!(text.contains("Greeting"), "{text}");
+    let wrong = Router::new().get("/hi", stateful(greet)).with_state(42u32);
+    assert!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Service::new(wrong))).is_err()
+    );
+
+    let nested = Router::new()
+        .get("/hi", stateful(greet))
+        .with_state(Greeting("hello"));
+    let app = Router::new().nest("/api", nested).with_state(7u8);
+    smol::block_on(async {
+        let client = smolweb::test::TestClient::new(app);
+        assert_eq!(client.get("/api/hi").send().await.text().await, "hello");
+    });
+}

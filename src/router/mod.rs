@@ -1,11 +1,14 @@
 //! [`Router`]: method + path table with parameters, wildcards, nesting and middleware.
 
+mod pattern;
+
 use std::sync::Arc;
 
 use http_types::{Method, Response, StatusCode};
 
+use self::pattern::{Segment, decode_params, match_path, parse_pattern, same_shape};
 use crate::handler::{BoxFuture, Handler, Middleware, Next};
-use crate::request::{ParamValue, Request, State};
+use crate::request::{Request, State};
 use crate::response::{error_response, status_response};
 use crate::slot::FutureSlot;
 
@@ -71,24 +74,6 @@ struct Endpoint {
     chain: Arc<[Arc<dyn Middleware>]>,
     /// State of the router the route was added to, if it had one.
     state: Option<State>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Static(Box<str>),
-    Param(Arc<str>),
-    Wildcard(Arc<str>),
-}
-
-impl Segment {
-    /// Lower is more specific.
-    fn rank(&self) -> u8 {
-        match self {
-            Segment::Static(_) => 0,
-            Segment::Param(_) => 1,
-            Segment::Wildcard(_) => 2,
-        }
-    }
 }
 
 impl std::fmt::Debug for Router {
@@ -277,7 +262,10 @@ impl Router {
     }
 
     /// Splits into the top-level middleware and the routing handler behind it.
+    /// The router made ready to serve. Panics if a handler needs a state its routes do not
+    /// have ([`stateful`](crate::stateful)): found at start-up, not at the first request.
     pub(crate) fn into_parts(self) -> (Arc<[Arc<dyn Middleware>]>, Arc<RouteTable>) {
+        self.table.check_states();
         (self.middleware.into(), Arc::new(self.table))
     }
 }
@@ -322,6 +310,34 @@ impl RouteTable {
 
     pub(crate) fn json_errors(&self) -> bool {
         self.json_errors
+    }
+
+    /// Panics naming the first handler whose needed state its route does not have.
+    fn check_states(&self) {
+        let has = |state: Option<&State>, need: crate::handler::StateNeed| {
+            state.is_some_and(|s| <dyn std::any::Any>::type_id(&**s) == need.type_id)
+        };
+        for route in &self.routes {
+            for (method, endpoint) in &route.endpoints {
+                let Some(need) = endpoint.handler.needs_state() else {
+                    continue;
+                };
+                let state = endpoint.state.as_ref().or(self.state.as_ref());
+                assert!(
+                    has(state, need),
+                    "{method} {} needs a state of type {}: call Router::with_state",
+                    route.pattern,
+                    need.name
+                );
+            }
+        }
+        if let Some(need) = self.fallback.as_ref().and_then(|f| f.needs_state()) {
+            assert!(
+                has(self.state.as_ref(), need),
+                "the fallback needs a state of type {}: call Router::with_state",
+                need.name
+            );
+        }
     }
 
     /// The most specific route matching `path` that has a handler for `method` (`HEAD`
@@ -374,15 +390,6 @@ impl Route {
     }
 }
 
-/// Same segments, parameter names aside.
-fn same_shape(a: &[Segment], b: &[Segment]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Segment::Static(x), Segment::Static(y)) => x == y,
-            _ => x.rank() == y.rank(),
-        })
-}
-
 /// True when `a` beats `b` for a path both match.
 fn more_specific(a: &Route, b: &Route) -> bool {
     for (x, y) in a.segments.iter().zip(&b.segments) {
@@ -392,108 +399,6 @@ fn more_specific(a: &Route, b: &Route) -> bool {
     }
     // Same kinds as far as both go: the one without a trailing wildcard is more specific.
     a.segments.len() < b.segments.len()
-}
-
-fn parse_pattern(path: &str) -> Vec<Segment> {
-    assert!(path.starts_with('/'), "route {path:?} must start with '/'");
-    let parts: Vec<&str> = path[1..].split('/').collect();
-    let last = parts.len() - 1;
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            if let Some(name) = part.strip_prefix(':') {
-                assert!(
-                    !name.is_empty(),
-                    "route {path:?} has a parameter without a name"
-                );
-                Segment::Param(name.into())
-            } else if let Some(name) = part.strip_prefix('*') {
-                assert!(
-                    i == last,
-                    "route {path:?}: a *wildcard must be the last segment"
-                );
-                assert!(
-                    !name.is_empty(),
-                    "route {path:?} has a wildcard without a name"
-                );
-                Segment::Wildcard(name.into())
-            } else {
-                Segment::Static((*part).into())
-            }
-        })
-        .collect()
-}
-
-/// Matches `path` against `segments`; fills `params` when given. Allocates nothing itself.
-fn match_path(
-    segments: &[Segment],
-    path: &str,
-    mut params: Option<&mut Vec<(Arc<str>, ParamValue)>>,
-) -> bool {
-    let Some(rest) = path.strip_prefix('/') else {
-        return false;
-    };
-    let mut pos = path.len() - rest.len();
-    let mut exhausted = false;
-    for segment in segments {
-        if let Segment::Wildcard(name) = segment {
-            if let Some(params) = params.as_mut() {
-                params.push((
-                    name.clone(),
-                    ParamValue {
-                        raw: pos..path.len(),
-                        decoded: None,
-                    },
-                ));
-            }
-            return true;
-        }
-        if exhausted {
-            return false;
-        }
-        let end = path[pos..].find('/').map_or(path.len(), |j| pos + j);
-        let part = &path[pos..end];
-        match segment {
-            Segment::Static(s) if part != &**s => return false,
-            Segment::Param(_) if part.is_empty() => return false,
-            Segment::Param(name) => {
-                if let Some(params) = params.as_mut() {
-                    params.push((
-                        name.clone(),
-                        ParamValue {
-                            raw: pos..end,
-                            decoded: None,
-                        },
-                    ));
-                }
-            }
-            _ => {}
-        }
-        if end == path.len() {
-            exhausted = true;
-            pos = path.len();
-        } else {
-            pos = end + 1;
-        }
-    }
-    exhausted
-}
-
-/// Percent-decodes parameter values that need it. `false`: a malformed escape or bytes that
-/// are not UTF-8, which the request gets a `400` for (rather than a raw value that could be
-/// mistaken for the decoded value of another path).
-fn decode_params(path: &str, params: &mut [(Arc<str>, ParamValue)]) -> bool {
-    for (_, value) in params.iter_mut() {
-        let text = &path[value.raw.clone()];
-        if text.contains('%') {
-            match crate::percent::decode_utf8(text) {
-                Some(decoded) => value.decoded = Some(decoded),
-                None => return false,
-            }
-        }
-    }
-    true
 }
 
 impl RouteTable {
