@@ -10,7 +10,7 @@
 # SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
 # WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
 # SKIP_INSTALL (0), ONLY (empty: every section; or some of "plain files threads rss ws
-# tls alloc callgrind", e.g. ONLY=tls).
+# tls sessions alloc callgrind", e.g. ONLY=tls).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
 # to bench/raw/. See bench/README.md for the method and its caveats.
@@ -46,6 +46,8 @@ SMOLWEB_WS_PORT=$((BASE_PORT + 8))
 WSPEER_PORT=$((BASE_PORT + 9))
 SMOLWEB_TLS_PORT=$((BASE_PORT + 10))
 NGINX_TLS_PORT=$((BASE_PORT + 11))
+REDIS_PORT=$((BASE_PORT + 12))
+NOTES_PORT=$((BASE_PORT + 13))
 SERVERS=(smolweb hyper nginx)
 # File rows also measure smolweb built with its `sendfile` feature.
 FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
@@ -109,6 +111,7 @@ NGINX=$(command -v nginx || true)
 if [[ $SKIP_INSTALL != 1 ]]; then
   missing=()
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   command -v taskset >/dev/null || missing+=(util-linux)
   [[ -n $NGINX ]] || missing+=(nginx)
   if ((${#missing[@]})) || { [[ $CALLGRIND != 0 ]] && ! command -v valgrind >/dev/null; }; then
@@ -176,6 +179,9 @@ if [[ $SKIP_BUILD != 1 ]]; then
   log "building smolweb's https example with the tls feature (release)"
   (cd "$ROOT" && cargo build --release --features tls --example https --quiet \
     --target-dir "$SMOLWEB_TARGET/tls")
+  log "building smolweb's notes example with the redis feature (release)"
+  (cd "$ROOT" && cargo build --release --features redis --example notes --quiet \
+    --target-dir "$SMOLWEB_TARGET/redis")
   log "building bench binaries (release)"
   (cd "$HERE" && cargo build --release --quiet)
 fi
@@ -191,10 +197,11 @@ WS_PEER=$BENCH_TARGET/release/ws-peer
 WS_LOAD=$BENCH_TARGET/release/ws-load
 WS_HOLD=$BENCH_TARGET/release/ws-hold
 HTTPS=$SMOLWEB_TARGET/tls/release/examples/https
+NOTES=$SMOLWEB_TARGET/redis/release/examples/notes
 SRC_HASH_BUILT=$(src_hash)
 [[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
 for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD" \
-  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD" "$HTTPS"; do
+  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD" "$HTTPS" "$NOTES"; do
   [[ -x $b ]] || die "missing binary $b (build failed?)"
 done
 
@@ -551,6 +558,39 @@ ws_rss_run() {
   stop_server "$pid"
 }
 
+# session_run STORE RUN: examples/notes with its sessions in STORE (memory|redis), one
+# pinned thread; one login with curl, then wrk on GET /me with that session's cookie: each
+# request loads the session (Redis: one GETEX) and sends its cookie again.
+session_run() {
+  local store=$1 run=$2 pid out cookie args=()
+  [[ $store == redis ]] && args=(--sessions "redis://127.0.0.1:$REDIS_PORT/0")
+  port_busy "$NOTES_PORT" && die "port $NOTES_PORT is already in use (set BASE_PORT)"
+  NOTES_KEY=$(printf 'ab%.0s' $(seq 32)) env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 \
+    taskset -c "$SERVER_CPU" "$NOTES" "127.0.0.1:$NOTES_PORT" "${args[@]}" >>"$RAW/server-notes-$store.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$NOTES_PORT" "$pid" 15 || die "notes ($store) did not start"
+  cookie=$(curl -s -o /dev/null -D - -d 'user=ada&password=secret' "http://127.0.0.1:$NOTES_PORT/login" |
+    awk -F': ' 'tolower($1) == "set-cookie" {split($2, c, ";"); print c[1]}')
+  if [[ -z $cookie ]] || [[ $(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$NOTES_PORT/me") != '{"user":"ada"}' ]]; then
+    warn "notes ($store): the login did not give a working session"
+    stop_server "$pid"
+    return 0
+  fi
+  out=$RAW/wrk-session-$store-$run.txt
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_LOW" -d"${WARMUP}s" -H "Cookie: $cookie" \
+    "http://127.0.0.1:$NOTES_PORT/me" >/dev/null 2>&1 || true
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_LOW" -d"${DURATION}s" --latency -H "Cookie: $cookie" \
+    "http://127.0.0.1:$NOTES_PORT/me" >"$out" 2>&1 || true
+  stop_server "$pid"
+  local rps non2xx
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  [[ -n $non2xx ]] && warn "notes ($store) run $run: $non2xx non-2xx responses"
+  [[ -n $rps ]] && sample session.rps "notes_$store" "$run" "$rps"
+  log "  session /me, $store, run $run: ${rps:-?} req/s"
+}
+
 # callgrind_ir NAME REQUESTS: sets CG_IR to the total instructions (Ir) of a server run under
 # callgrind that serves REQUESTS keep-alive requests over one connection, start to SIGTERM.
 callgrind_ir() {
@@ -676,6 +716,21 @@ alloc_run() {
     warn "alloc-count failed: $(cat "$out")"
   fi
 }
+if want sessions; then
+  # Its own Redis: a loopback port, no persistence files.
+  mkdir -p "$WORK/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK/redis" \
+    >"$RAW/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_port "$REDIS_PORT" "$REDIS_PID" 15 || die "redis-server did not start"
+  for run in $(seq "$RUNS"); do
+    log "run $run/$RUNS: GET /me with a session, $CONNS_LOW connections, in memory and in Redis"
+    session_run memory "$run"
+    session_run redis "$run"
+  done
+  stop_server "$REDIS_PID"
+fi
 if want alloc; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: allocations per request ($ALLOC_N requests)"
@@ -759,6 +814,8 @@ row "TLS req/s, $CONNS_LOW keep-alive conns" tls_plain.rps 0 "smolweb nginx" smo
 row "TLS p99 ms, $CONNS_LOW keep-alive conns" tls_plain.p99 2 "smolweb nginx" smolweb_tls "" nginx_tls
 row "TLS new connections/s (handshakes)" tls_conn.rps 0 "smolweb nginx" smolweb_tls "" nginx_tls
 row "TLS 1 MiB file MB/s" tls_file1m.mbps 1 "smolweb nginx" smolweb_tls "" nginx_tls
+row "session GET /me req/s, in memory" session.rps 0 "" notes_memory
+row "session GET /me req/s, Redis" session.rps 0 "" notes_redis
 row "allocs/request" allocs 1 "smolweb hyper"
 row "bytes allocated/request" allocs.bytes 0 "smolweb hyper"
 row "allocs/request, all on 1 CPU" allocs1 1 "smolweb hyper"

@@ -13,8 +13,11 @@
 //!   as JSON data).
 //! * Anything else: a JSON `404`.
 //!
-//! The session key is made at start-up (sessions end with the process). Needs the
-//! `sessions` feature.
+//! Sessions live in memory (they end with the process), or in Redis with
+//! `--sessions redis://HOST:PORT` (feature `redis`), where several instances behind a load
+//! balancer share them. The session key comes from `NOTES_KEY` (64 hex digits, the same for
+//! every instance) or is made at start-up. Needs the `sessions` feature. Every response says
+//! which process served it in `x-served-by`.
 //!
 //! ```sh
 //! cargo run --example notes --features sessions -- 127.0.0.1:8080
@@ -208,8 +211,14 @@ async fn events(req: Request) -> Sse<smol::channel::Receiver<Event>> {
     Sse::new(rx)
 }
 
-/// The whole application, its sessions signed with `key`.
+/// The whole application, its sessions in memory and signed with `key`.
 pub fn app(key: Key) -> Router {
+    app_with(Sessions::new(MemoryStore::new(), key))
+}
+
+/// The whole application with `sessions` (in Redis, say, for several instances). Every
+/// response says which process served it (`x-served-by`), to watch a load balancer at work.
+pub fn app_with(sessions: Sessions) -> Router {
     Router::new()
         .post("/login", login)
         .post("/logout", logout)
@@ -221,22 +230,57 @@ pub fn app(key: Key) -> Router {
         .delete("/notes/:id", delete)
         .get("/events", events)
         .with_state(Notes::default())
-        .middleware(Sessions::new(MemoryStore::new(), key))
+        .middleware(sessions)
+        .middleware(served_by)
         .json_errors()
+}
+
+async fn served_by(req: Request, next: smolweb::Next) -> Response {
+    let mut res = next.run(req).await;
+    res.insert_header("x-served-by", std::process::id().to_string());
+    res
 }
 
 const USAGE: support::Usage = support::Usage {
     name: "notes",
-    args: "[ADDR]",
+    args: "[ADDR] [--sessions redis://HOST:PORT]",
     about: "A notes API on ADDR (default 127.0.0.1:8080): POST /login (user, password=secret),
-GET /me, GET|POST /notes, GET|PUT|DELETE /notes/:id, GET /events (server-sent events).",
+GET /me, GET|POST /notes, GET|PUT|DELETE /notes/:id, GET /events (server-sent events).
+Sessions are kept in memory, or in Redis with --sessions (feature redis); the session key is
+NOTES_KEY (64 hex digits; several instances must share it) or made at start-up.",
 };
+
+/// The session key: `NOTES_KEY` (hex) if set, else a new one.
+fn session_key() -> Key {
+    let Ok(hex) = std::env::var("NOTES_KEY") else {
+        return Key::generate();
+    };
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    match bytes {
+        Some(bytes) if bytes.len() >= 32 => Key::from_bytes(&bytes),
+        _ => USAGE.refuse("NOTES_KEY must be at least 64 hex digits"),
+    }
+}
 
 #[allow(dead_code)]
 fn main() {
-    let args = USAGE.parse(1);
+    let (args, options) = USAGE.parse_with(1, &["--sessions"]);
     let addr = args.first().map_or(support::DEFAULT_ADDR, String::as_str);
+    let key = session_key();
+    let sessions = match options[0].as_deref() {
+        None | Some("memory") => Sessions::new(MemoryStore::new(), key),
+        #[cfg(feature = "redis")]
+        Some(url) => match smolweb::session::RedisStore::open(url) {
+            Ok(store) => Sessions::new(store, key),
+            Err(e) => USAGE.refuse(e),
+        },
+        #[cfg(not(feature = "redis"))]
+        Some(url) => USAGE.refuse(format!("{url}: Redis sessions need the redis feature")),
+    };
     let server = USAGE.bind(addr);
     println!("notes on http://{}", server.local_addr());
-    USAGE.exit(server.run(app(Key::generate())));
+    USAGE.exit(server.run(app_with(sessions)));
 }

@@ -27,8 +27,8 @@ fn session(req: &Request) -> &Session {
 struct Shared(Arc<MemoryStore>);
 
 impl SessionStore for Shared {
-    fn load(&self, id: &str) -> BoxFuture<std::io::Result<Option<SessionData>>> {
-        self.0.load(id)
+    fn load(&self, id: &str, ttl: Duration) -> BoxFuture<std::io::Result<Option<SessionData>>> {
+        self.0.load(id, ttl)
     }
     fn store(&self, id: &str, data: SessionData, ttl: Duration) -> BoxFuture<std::io::Result<()>> {
         self.0.store(id, data, ttl)

@@ -24,7 +24,24 @@ impl Usage {
     /// The positional arguments (at most `max`). `-h` or `--help` prints the usage and exits
     /// with status 0; an option it does not know or one argument too many is refused.
     pub fn parse(&self, max: usize) -> Vec<String> {
-        let args: Vec<String> = std::env::args().skip(1).collect();
+        self.parse_with(max, &[]).0
+    }
+
+    /// [`parse`](Self::parse), also taking the options named in `options` (each followed by
+    /// its value: `--sessions redis://host`); returns the positional arguments and the value
+    /// of each option given, in the order of `options`.
+    pub fn parse_with(&self, max: usize, options: &[&str]) -> (Vec<String>, Vec<Option<String>>) {
+        let mut args: Vec<String> = std::env::args().skip(1).collect();
+        let mut values = vec![None; options.len()];
+        for (i, option) in options.iter().enumerate() {
+            if let Some(at) = args.iter().position(|a| a == option) {
+                if at + 1 >= args.len() {
+                    self.refuse(format!("{option} needs a value (see --help)"));
+                }
+                values[i] = Some(args.remove(at + 1));
+                args.remove(at);
+            }
+        }
         if args.iter().any(|a| a == "-h" || a == "--help") {
             println!(
                 "usage: {} {}\n\n{}",
@@ -40,7 +57,7 @@ impl Usage {
         if args.len() > max {
             self.refuse(format!("unexpected argument {} (see --help)", args[max]));
         }
-        args
+        (args, values)
     }
 
     /// Prints `NAME: message` on stderr and exits with status 2 (a mistake in the command

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_types::Response;
+use http_types::{Response, StatusCode};
 
 use super::Session;
 use super::store::SessionStore;
 use crate::cookie::{Cookie, CookieExt, CookieSigner, Key, SameSite};
 use crate::handler::{BoxFuture, Middleware, Next};
 use crate::request::Request;
+use crate::response::error_response;
 
-/// How long a session lasts after it last changed, unless [`Sessions::ttl`] says otherwise.
+/// How long a session lasts after it was last used, unless [`Sessions::ttl`] says otherwise.
 ///
 /// **Default:** 24 hours. **Unit:** time.
 pub const SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -86,8 +87,8 @@ impl Sessions {
         self
     }
 
-    /// How long a session lasts after it last changed (the store's expiry and the cookie's
-    /// `Max-Age`).
+    /// How long a session lasts after it was last used (the store's expiry and the cookie's
+    /// `Max-Age`, both renewed by each request that brings the session).
     ///
     /// **Default:** 24 hours ([`SESSION_TTL`]). **Unit:** time.
     pub fn ttl(mut self, ttl: Duration) -> Self {
@@ -100,34 +101,49 @@ impl Middleware for Sessions {
     fn handle(&self, mut req: Request, next: Next) -> BoxFuture<Response> {
         let settings = self.inner.clone();
         Box::pin(async move {
-            let session = settings.load(&req).await;
+            // A request that has a session cannot be answered without its store.
+            let Ok(session) = settings.load(&req).await else {
+                return unavailable();
+            };
             let secure = req.tls().is_some();
             req.insert_ext(session.clone());
             let mut res = next.run(req).await;
-            settings.save(&session, secure, &mut res).await;
+            if settings.save(&session, secure, &mut res).await.is_err() {
+                return unavailable();
+            }
             res
         })
     }
 }
 
+/// The answer when the session store cannot be reached.
+fn unavailable() -> Response {
+    let mut res = error_response(StatusCode::ServiceUnavailable, "session store unavailable");
+    res.insert_header("retry-after", "1");
+    res
+}
+
 impl Settings {
-    /// The session the request's cookie names, or a new one.
-    async fn load(&self, req: &Request) -> Session {
+    /// The session the request's cookie names (its life renewed), or a new one; `Err` when
+    /// the store failed (it logs the outage).
+    async fn load(&self, req: &Request) -> Result<Session, ()> {
         let Some(id) = req.signed_cookie(&self.signer, &self.cookie_name) else {
-            return Session::default();
+            return Ok(Session::default());
         };
-        match self.store.load(&id).await {
-            Ok(Some(data)) => Session::loaded(id, data),
-            Ok(None) => Session::default(),
+        match self.store.load(&id, self.ttl).await {
+            Ok(Some(data)) => Ok(Session::loaded(id, data)),
+            Ok(None) => Ok(Session::default()),
             Err(e) => {
-                log::warn!("session store: loading a session failed: {e}");
-                Session::default()
+                log::debug!("session store: loading a session failed: {e}");
+                Err(())
             }
         }
     }
 
-    /// Stores what changed and sets (or removes) the cookie.
-    async fn save(&self, session: &Session, secure: bool, res: &mut Response) {
+    /// Stores what changed and sets (or removes) the cookie; an unchanged session's cookie is
+    /// sent again with a fresh `Max-Age`, as the store renewed its life. `Err` when the store
+    /// failed.
+    async fn save(&self, session: &Session, secure: bool, res: &mut Response) -> Result<(), ()> {
         let (old_id, data, changed, renew, destroyed) = {
             let mut state = session.lock();
             let data = std::mem::take(&mut state.data);
@@ -139,36 +155,30 @@ impl Settings {
                 state.destroyed,
             )
         };
+        let failed = |e: std::io::Error| log::debug!("session store: saving a session failed: {e}");
         let cookie = Cookie::new(self.cookie_name.clone(), "").path("/");
         if destroyed {
             if let Some(id) = old_id {
-                if let Err(e) = self.store.destroy(&id).await {
-                    log::warn!("session store: destroying a session failed: {e}");
-                }
+                self.store.destroy(&id).await.map_err(failed)?;
             }
             res.remove_cookie(cookie);
-            return;
-        }
-        if !changed {
-            return;
+            return Ok(());
         }
         let id = match old_id {
             Some(id) if !renew => id,
+            _ if !changed => return Ok(()),
             old => {
                 if let Some(old) = old {
-                    if let Err(e) = self.store.destroy(&old).await {
-                        log::warn!("session store: forgetting a renewed session failed: {e}");
-                    }
+                    self.store.destroy(&old).await.map_err(failed)?;
                 }
-                match new_id() {
-                    Some(id) => id,
-                    None => return,
-                }
+                new_id().ok_or(())?
             }
         };
-        if let Err(e) = self.store.store(&id, data, self.ttl).await {
-            log::error!("session store: saving a session failed: {e}");
-            return;
+        if changed {
+            self.store
+                .store(&id, data, self.ttl)
+                .await
+                .map_err(failed)?;
         }
         let cookie = cookie
             .with_value(id)
@@ -181,6 +191,7 @@ impl Settings {
                 self.ttl.as_secs() + u64::from(self.ttl.subsec_nanos() > 0),
             ));
         res.set_cookie(self.signer.sign(cookie));
+        Ok(())
     }
 }
 

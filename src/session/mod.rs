@@ -33,15 +33,21 @@
 //! The cookie (`sid` by default) holds only the session's id, signed, with `HttpOnly`,
 //! `SameSite=Lax`, `Path=/`, `Max-Age` of the session's lifetime, and `Secure` when the
 //! request came over TLS. A session is stored (and its cookie sent) only once something is
-//! put in it, so visitors who never log in cost nothing.
+//! put in it, so visitors who never log in cost nothing. A session lasts its lifetime from
+//! its last use: each request that brings it renews it in the store and in the cookie. A
+//! request with a session cookie whose store cannot be reached gets `503` (with
+//! `Retry-After`), not an empty session that would look like a logout.
 //!
 //! | file | what it is |
 //! | --- | --- |
 //! | `mod.rs` | [`Session`]: one client's session, as a handler sees it |
 //! | `store.rs` | [`SessionStore`], and [`MemoryStore`] |
 //! | `middleware.rs` | [`Sessions`]: loading and saving around each request |
+//! | `redis.rs` | (feature `redis`) `RedisStore`, over a RESP client of its own |
 
 mod middleware;
+#[cfg(feature = "redis")]
+mod redis;
 mod store;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,6 +56,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use middleware::{SESSION_TTL, Sessions};
+#[cfg(feature = "redis")]
+pub use redis::{COMMAND_TIMEOUT, RETRY_EVERY, RedisStore};
 pub use store::{MemoryStore, SessionData, SessionStore};
 
 /// One client's session, in the request's extensions (`req.ext::<Session>()`) for the

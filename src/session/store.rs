@@ -26,7 +26,7 @@ pub type SessionData = HashMap<String, serde_json::Value>;
 /// struct Forgetful;
 ///
 /// impl SessionStore for Forgetful {
-///     fn load(&self, _id: &str) -> BoxFuture<std::io::Result<Option<SessionData>>> {
+///     fn load(&self, _id: &str, _ttl: Duration) -> BoxFuture<std::io::Result<Option<SessionData>>> {
 ///         Box::pin(async { Ok(None) })
 ///     }
 ///     fn store(&self, _id: &str, _data: SessionData, _ttl: Duration) -> BoxFuture<std::io::Result<()>> {
@@ -39,8 +39,9 @@ pub type SessionData = HashMap<String, serde_json::Value>;
 /// # let _ = smolweb::session::Sessions::new(Forgetful, smolweb::cookie::Key::from_bytes(&[0; 32]));
 /// ```
 pub trait SessionStore: Send + Sync + 'static {
-    /// The data of session `id`, if it exists and has not expired.
-    fn load(&self, id: &str) -> BoxFuture<io::Result<Option<SessionData>>>;
+    /// The data of session `id`, if it exists and has not expired; a session found lasts
+    /// `ttl` from now (sessions expire when they go unused, not while they are used).
+    fn load(&self, id: &str, ttl: Duration) -> BoxFuture<io::Result<Option<SessionData>>>;
     /// Keeps `data` as session `id` for `ttl` from now.
     fn store(&self, id: &str, data: SessionData, ttl: Duration) -> BoxFuture<io::Result<()>>;
     /// Forgets session `id`.
@@ -81,13 +82,16 @@ impl MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
-    fn load(&self, id: &str) -> BoxFuture<io::Result<Option<SessionData>>> {
+    fn load(&self, id: &str, ttl: Duration) -> BoxFuture<io::Result<Option<SessionData>>> {
         let now = Instant::now();
-        let found = self
-            .lock()
-            .get(id)
+        let mut sessions = self.lock();
+        let found = sessions
+            .get_mut(id)
             .filter(|(_, expires)| *expires > now)
-            .map(|(data, _)| data.clone());
+            .map(|(data, expires)| {
+                *expires = now + ttl;
+                data.clone()
+            });
         Box::pin(std::future::ready(Ok(found)))
     }
 

@@ -54,9 +54,16 @@ impl Drop for Example {
 impl Example {
     /// Starts `name` with `127.0.0.1:0` and `args`, and waits for its address.
     pub fn start(name: &str, args: &[&str]) -> Example {
+        Self::start_with(name, "127.0.0.1:0", args, &[])
+    }
+
+    /// Starts `name` on `addr` with `args` and the environment variables `envs`, and waits
+    /// for its address.
+    pub fn start_with(name: &str, addr: &str, args: &[&str], envs: &[(&str, &str)]) -> Example {
         let mut child = Command::new(example_binary(name))
-            .arg("127.0.0.1:0")
+            .arg(addr)
             .args(args)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
