@@ -57,7 +57,7 @@ use serde::de::DeserializeOwned;
 
 pub use middleware::{SESSION_TTL, Sessions};
 #[cfg(feature = "redis")]
-pub use redis::{COMMAND_TIMEOUT, RETRY_EVERY, RedisStore};
+pub use redis::{COMMAND_TIMEOUT, CONNECTIONS, RETRY_EVERY, RedisStore};
 pub use store::{MemoryStore, SessionData, SessionStore};
 
 /// One client's session, in the request's extensions (`req.ext::<Session>()`) for the

@@ -2,8 +2,8 @@
 //! application, over a small RESP client of smolweb's own.
 //!
 //! The client speaks the few commands a store needs (`GETEX`, `SET … EX`, `DEL`, `AUTH`,
-//! `SELECT`) over one shared connection, made on first use and made again after a failure;
-//! commands are sent one at a time. Its bytes go out through the same `send(MSG_NOSIGNAL)`
+//! `SELECT`) over a few shared connections ([`CONNECTIONS`]), each made on first use and
+//! made again after a failure, each carrying one command at a time. Its bytes go out through the same `send(MSG_NOSIGNAL)`
 //! as a response's, so a Redis that dies mid-command is an error, never a `SIGPIPE`. While
 //! Redis is unreachable every command fails at once (a new connection is tried at most every
 //! [`RETRY_EVERY`]); the outage is logged when it begins and when it ends, not per request.
@@ -31,6 +31,11 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 ///
 /// **Default:** 250 ms. **Unit:** time.
 pub const RETRY_EVERY: Duration = Duration::from_millis(250);
+/// Connections a store keeps to Redis; each carries one command at a time, and requests take
+/// them in turn.
+///
+/// **Default:** 8. **Unit:** connections.
+pub const CONNECTIONS: usize = 8;
 /// Largest reply read (a session's data).
 const MAX_REPLY: usize = 16 * 1024 * 1024;
 
@@ -65,7 +70,10 @@ struct Client {
     addr: String,
     password: Option<String>,
     db: Option<u32>,
-    conn: smol::lock::Mutex<Option<TcpTransport>>,
+    /// [`CONNECTIONS`] connections, each made on first use and again after a failure.
+    conns: Vec<smol::lock::Mutex<Option<TcpTransport>>>,
+    /// Which connection the next command takes.
+    next: std::sync::atomic::AtomicUsize,
     /// Redis was unreachable at the last attempt.
     down: AtomicBool,
     last_attempt: Mutex<Option<Instant>>,
@@ -100,7 +108,10 @@ impl RedisStore {
                 addr: format!("{host}:{port}"),
                 password: parsed.password().map(str::to_owned),
                 db,
-                conn: smol::lock::Mutex::new(None),
+                conns: (0..CONNECTIONS)
+                    .map(|_| smol::lock::Mutex::new(None))
+                    .collect(),
+                next: std::sync::atomic::AtomicUsize::new(0),
                 down: AtomicBool::new(false),
                 last_attempt: Mutex::new(None),
             }),
@@ -164,9 +175,11 @@ fn unexpected(reply: &Reply) -> io::Error {
 }
 
 impl Client {
-    /// Runs one command on the shared connection, connecting first if there is none.
+    /// Runs one command on the next of the shared connections, connecting it first if it is
+    /// not connected.
     async fn command(&self, args: &[&[u8]]) -> io::Result<Reply> {
-        let mut conn = self.conn.lock().await;
+        let at = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        let mut conn = self.conns[at].lock().await;
         if conn.is_none() {
             *conn = Some(self.connect().await.map_err(|e| self.went_down(e))?);
         }
