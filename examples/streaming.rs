@@ -6,10 +6,10 @@
 //! * `/events?count=N` — server-sent events (`text/event-stream`): N events (default 3, at
 //!   most 100) one second apart, produced by an async stream with no task at all.
 //!
-//! Both turn a `Stream` of byte vectors into an `AsyncBufRead` (`StreamReader` below, plus
-//! `futures_lite::io::BufReader`) and hand it to `Body::from_reader(reader, None)`. If the
-//! client goes away, the next send fails, the body is dropped, and so is the stream (the
-//! channel's sender then sees a closed channel and the producing task stops).
+//! `/count` is `smolweb::body_from_stream` over the channel's receiver; `/events` is
+//! `smolweb::sse::Sse` over a stream of `Event`s. If the client goes away, the next send
+//! fails, the body is dropped, and so is the stream (the channel's sender then sees a closed
+//! channel and the producing task stops).
 //!
 //! ```sh
 //! cargo run --example streaming
@@ -21,61 +21,13 @@
 
 mod support;
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_io::Timer;
-use futures_lite::io::BufReader;
-use futures_lite::{AsyncRead, Stream, stream};
+use futures_lite::{Stream, StreamExt, stream};
 use serde::Deserialize;
-use smolweb::{Body, Error, Request, Response, Result, Router, StatusCode};
-
-/// Reads the byte vectors a stream yields, in order; end of stream is end of file.
-struct StreamReader<S> {
-    stream: S,
-    chunk: Vec<u8>,
-    pos: usize,
-}
-
-impl<S> StreamReader<S> {
-    fn new(stream: S) -> Self {
-        StreamReader {
-            stream,
-            chunk: Vec::new(),
-            pos: 0,
-        }
-    }
-}
-
-impl<S: Stream<Item = Vec<u8>> + Unpin> AsyncRead for StreamReader<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        while this.pos == this.chunk.len() {
-            match std::task::ready!(Pin::new(&mut this.stream).poll_next(cx)) {
-                Some(chunk) => (this.chunk, this.pos) = (chunk, 0),
-                None => return Poll::Ready(Ok(0)),
-            }
-        }
-        let n = buf.len().min(this.chunk.len() - this.pos);
-        buf[..n].copy_from_slice(&this.chunk[this.pos..this.pos + n]);
-        this.pos += n;
-        Poll::Ready(Ok(n))
-    }
-}
-
-/// A body of unknown length read from `stream`: sent chunked, each piece as it comes.
-fn streamed_body<S>(stream: S) -> Body
-where
-    S: Stream<Item = Vec<u8>> + Unpin + Send + Sync + 'static,
-{
-    Body::from_reader(BufReader::new(StreamReader::new(stream)), None)
-}
+use smolweb::sse::{Event, Sse};
+use smolweb::{Body, Request, Result, Router, body_from_stream};
 
 /// Five lines, 200 ms apart, produced by a separate task through a channel.
 async fn count(_req: Request) -> Body {
@@ -90,7 +42,7 @@ async fn count(_req: Request) -> Body {
         // Dropping `tx` ends the stream, which ends the response.
     })
     .detach();
-    let mut body = streamed_body(Box::pin(rx));
+    let mut body = body_from_stream(rx.map(Ok::<_, std::io::Error>));
     body.set_mime(smolweb::http::mime::PLAIN);
     body
 }
@@ -101,11 +53,8 @@ struct EventsQuery {
 }
 
 /// Server-sent events: `count` events one second apart, then the stream ends.
-async fn events(req: Request) -> Result<Response> {
-    let query: EventsQuery = req
-        .as_http()
-        .query()
-        .map_err(|e| Error::new(StatusCode::BadRequest, format!("bad query: {e}")))?;
+async fn events(req: Request) -> Result<Sse<impl Stream<Item = Event> + Send + 'static>> {
+    let query: EventsQuery = req.query_as()?;
     let count = query.count.unwrap_or(3).min(100);
     let events = stream::unfold(0, move |n| async move {
         if n == count {
@@ -114,14 +63,12 @@ async fn events(req: Request) -> Result<Response> {
         if n > 0 {
             Timer::after(Duration::from_secs(1)).await;
         }
-        let event = format!("id: {n}\nevent: tick\ndata: tick {n}\n\n");
-        Some((event.into_bytes(), n + 1))
+        let event = Event::data(format!("tick {n}"))
+            .event("tick")
+            .id(n.to_string());
+        Some((event, n + 1))
     });
-    let mut res = Response::new(StatusCode::Ok);
-    res.set_body(streamed_body(Box::pin(events)));
-    res.insert_header("content-type", "text/event-stream");
-    res.insert_header("cache-control", "no-cache");
-    Ok(res)
+    Ok(Sse::new(events))
 }
 
 const USAGE: support::Usage = support::Usage {
