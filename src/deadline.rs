@@ -70,16 +70,54 @@ impl Deadline {
         }
     }
 
-    /// [`poll_expired`](Self::poll_expired) as a `TimedOut` error saying `what` timed out.
+    /// [`poll_expired`](Self::poll_expired) as a `TimedOut` error saying which timeout.
     pub(crate) fn poll_timeout<T>(
         &mut self,
         cx: &mut Context<'_>,
         timeout: Duration,
-        what: &'static str,
+        what: Timeout,
     ) -> Poll<io::Result<T>> {
         match self.poll_expired(cx, timeout) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what))),
+            Poll::Ready(()) => Poll::Ready(Err(what.error())),
             Poll::Pending => Poll::Pending,
         }
     }
 }
+
+/// Which timeout ended something: carried by its `TimedOut` error, so that it can be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timeout {
+    /// A request head took too long (`Config::header_timeout`).
+    Header,
+    /// A request body stalled (`Config::body_timeout`).
+    Body,
+    /// A write made no progress (`Config::write_timeout`).
+    Write,
+    /// Closing: the client kept sending past the linger.
+    Linger,
+}
+
+impl Timeout {
+    /// The `TimedOut` error for this timeout.
+    pub(crate) fn error(self) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, self)
+    }
+
+    /// The timeout behind `e`, if one of these made it.
+    pub(crate) fn of(e: &io::Error) -> Option<Timeout> {
+        e.get_ref()?.downcast_ref::<Timeout>().copied()
+    }
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Timeout::Header => "request head timeout",
+            Timeout::Body => "request body idle timeout",
+            Timeout::Write => "write made no progress",
+            Timeout::Linger => "linger",
+        })
+    }
+}
+
+impl std::error::Error for Timeout {}

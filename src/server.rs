@@ -13,6 +13,7 @@ use smol::lock::Semaphore;
 
 use crate::config::Config;
 use crate::conn::idle::IdleList;
+use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::runtime;
 use crate::service::Service;
@@ -60,6 +61,7 @@ pub struct Server {
     per_core: bool,
     /// What each accepted connection runs first (TLS), if anything.
     layer: Layer,
+    metrics: Metrics,
 }
 
 impl Server {
@@ -87,6 +89,7 @@ impl Server {
             config: Config::default(),
             per_core,
             layer: Layer::default(),
+            metrics: Metrics::default(),
         })
     }
 
@@ -118,6 +121,20 @@ impl Server {
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
+    }
+
+    /// The server's counters (connections, responses, clients that went away, refusals,
+    /// bytes), to read or to serve in the Prometheus text format with
+    /// [`Metrics::handler`]. Clones count into the same counters.
+    ///
+    /// ```
+    /// let server = smolweb::Server::bind("127.0.0.1:0")?;
+    /// let app = smolweb::Router::new().get("/metrics", server.metrics().handler());
+    /// # let _ = app;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
     }
 
     /// Sets the limits and timeouts.
@@ -197,11 +214,12 @@ impl Server {
             threads,
             config,
             layer,
+            metrics,
             ..
         } = self;
         let per_thread = (config.max_connections / threads).max(1);
         let deadline = config.shutdown_timeout;
-        let service = Service::with_config(router, config);
+        let service = Service::with_metrics(router, config, metrics);
         // Closed when the signal comes: every thread's accept loop stops.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
@@ -253,10 +271,11 @@ impl Server {
             listener,
             config,
             layer,
+            metrics,
             ..
         } = self;
         let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
-        let service = Service::with_config(router, config);
+        let service = Service::with_metrics(router, config, metrics);
         accept_until(listener, &service, &layer, ex, signal, limit, deadline).await
     }
 }
@@ -319,6 +338,7 @@ async fn accept_until(
                         Some(slot) => slot,
                         None => {
                             let closed = idle.evict_oldest();
+                            service.metrics().limit_reached(closed);
                             log::debug!("at {max_connections} connections: closed {closed} idle");
                             slots.acquire_arc().await
                         }
@@ -341,9 +361,10 @@ async fn accept_until(
             };
             let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
             let layer = layer.clone();
+            let open = service.metrics().accepted();
             ex.spawn(async move {
-                // Both count until the connection ends or is cancelled.
-                let _held = slot;
+                // All three count until the connection ends or is cancelled.
+                let (_held, _open) = (slot, open);
                 let cancelled = tracked.cancelled();
                 let serve = layer.serve(&service, transport, &idle);
                 futures_lite::future::or(serve, cancelled).await

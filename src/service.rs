@@ -12,6 +12,7 @@ use crate::conn::idle::IdleList;
 use crate::conn::{self, Respond};
 use crate::h1::message::Message;
 use crate::handler::{Handler, Middleware, Next};
+use crate::metrics::Metrics;
 use crate::request::{Request, State};
 use crate::response::{status_response, to_json_error};
 use crate::router::Router;
@@ -47,6 +48,7 @@ struct Inner {
     /// smolweb's own error responses are JSON (`Router::json_errors`).
     json_errors: bool,
     config: Config,
+    metrics: Metrics,
     /// Connections wait on it while idle.
     shutdown: Signal,
 }
@@ -67,6 +69,11 @@ impl Service {
 
     /// A service with the given limits and timeouts.
     pub fn with_config(router: Router, config: Config) -> Self {
+        Self::with_metrics(router, config, Metrics::default())
+    }
+
+    /// [`with_config`](Self::with_config), counting into `metrics` (a server's).
+    pub(crate) fn with_metrics(router: Router, config: Config, metrics: Metrics) -> Self {
         let (chain, table) = router.into_parts();
         let state = table.state();
         let json_errors = table.json_errors();
@@ -77,9 +84,20 @@ impl Service {
                 state,
                 json_errors,
                 config,
+                metrics,
                 shutdown: Signal::new(),
             }),
         }
+    }
+
+    /// The counters of this service's connections (see [`Metrics`]).
+    ///
+    /// ```
+    /// let service = smolweb::Service::new(smolweb::Router::new());
+    /// assert_eq!(service.metrics().snapshot().responses, [0; 5]);
+    /// ```
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// Begins a graceful shutdown of every connection this service serves: idle keep-alive
@@ -163,6 +181,10 @@ impl From<Router> for Service {
 
 impl Respond for Service {
     type Room = FutureSlot;
+
+    fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
 
     fn respond(
         &self,

@@ -21,7 +21,7 @@ use futures_lite::{AsyncRead, AsyncWrite};
 use http_types::headers::{CONNECTION, UPGRADE};
 use http_types::{Response, StatusCode};
 
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Timeout};
 use crate::response::IntoResponse;
 use crate::shutdown::Watch;
 use crate::template;
@@ -221,8 +221,7 @@ impl AsyncWrite for Upgraded {
         match this.io.poll_send(cx, buf) {
             Poll::Pending => {
                 let timeout = this.write_timeout;
-                this.stalled
-                    .poll_timeout(cx, timeout, "write made no progress")
+                this.stalled.poll_timeout(cx, timeout, Timeout::Write)
             }
             done => {
                 this.stalled.reset();

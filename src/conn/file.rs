@@ -7,31 +7,28 @@
 //! buffer are dropped at once.
 
 use std::io;
-use std::time::Duration;
 
-use super::send::send_all;
+use super::send::Out;
 use crate::fs::body::{FileBody, shrank};
 use crate::transport::Transport;
 
 /// Sends `body` after the response head already in `out`, reusing `out` throughout.
 pub(crate) async fn send_file<T: Transport>(
-    transport: &T,
+    w: &Out<'_, T>,
     out: &mut Vec<u8>,
     mut body: FileBody,
-    timeout: Duration,
 ) -> io::Result<()> {
-    if body.len > body.chunk as u64 && sendfile::send(transport, out, &mut body, timeout).await? {
+    if body.len > body.chunk as u64 && sendfile::send(w, out, &mut body).await? {
         return Ok(());
     }
-    send_copied(transport, out, body, timeout).await
+    send_copied(w, out, body).await
 }
 
 /// The range in chunks read into `out` (after the head, for the first) and sent from there.
 async fn send_copied<T: Transport>(
-    transport: &T,
+    w: &Out<'_, T>,
     out: &mut Vec<u8>,
     body: FileBody,
-    timeout: Duration,
 ) -> io::Result<()> {
     let head = out.len();
     let first = usize::try_from(body.len)
@@ -48,7 +45,7 @@ async fn send_copied<T: Transport>(
             }
             (filled, pos, left) = (filled + n, pos + n as u64, left - n as u64);
         }
-        send_all(transport, &out[..filled], timeout).await?;
+        w.send(&out[..filled]).await?;
         filled = 0;
         if left == 0 {
             return Ok(());
@@ -60,10 +57,9 @@ async fn send_copied<T: Transport>(
 mod sendfile {
     use std::io;
     use std::task::Poll;
-    use std::time::Duration;
 
-    use super::super::send::send_all_with;
-    use crate::deadline::Deadline;
+    use super::super::send::{Out, send_all_with};
+    use crate::deadline::{Deadline, Timeout};
     use crate::fs::body::{FileBody, shrank};
     use crate::socket::{SendFile, TcpTransport};
     use crate::transport::Transport;
@@ -78,12 +74,12 @@ mod sendfile {
     /// Returns `false` if it did not send everything: `body` then says what is left, and
     /// `out` holds the head still to send (or is empty if it went); the caller copies the rest.
     pub(super) async fn send<T: Transport>(
-        transport: &T,
+        w: &Out<'_, T>,
         out: &mut Vec<u8>,
         body: &mut FileBody,
-        timeout: Duration,
     ) -> io::Result<bool> {
-        let Some(tcp) = (transport as &dyn std::any::Any).downcast_ref::<TcpTransport>() else {
+        let timeout = w.timeout;
+        let Some(tcp) = (w.transport as &dyn std::any::Any).downcast_ref::<TcpTransport>() else {
             return Ok(false);
         };
         // Checked before the head too, so that a thread that may not `sendfile` sends the
@@ -92,6 +88,7 @@ mod sendfile {
             return Ok(false);
         }
         send_all_with(out, timeout, |cx, head| tcp.poll_send_more(cx, head)).await?;
+        w.metrics.copied(out.len());
         out.clear();
         let mut deadline = Deadline::new();
         std::future::poll_fn(|cx| {
@@ -102,13 +99,14 @@ mod sendfile {
                 match tcp.poll_send_file(cx, &body.file, &mut body.offset, count) {
                     Poll::Ready(Ok(SendFile::Sent(0))) => return Poll::Ready(Err(shrank())),
                     Poll::Ready(Ok(SendFile::Sent(n))) => {
+                        w.metrics.zero_copy(n);
                         body.len -= n as u64;
                         deadline.reset();
                     }
                     Poll::Ready(Ok(SendFile::NotHere)) => return Poll::Ready(Ok(false)),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {
-                        return deadline.poll_timeout(cx, timeout, "write made no progress");
+                        return deadline.poll_timeout(cx, timeout, Timeout::Write);
                     }
                 }
             }
@@ -122,16 +120,15 @@ mod sendfile {
 #[cfg(not(all(feature = "sendfile", target_os = "linux")))]
 mod sendfile {
     use std::io;
-    use std::time::Duration;
 
+    use super::super::send::Out;
     use crate::fs::body::FileBody;
     use crate::transport::Transport;
 
     pub(super) async fn send<T: Transport>(
-        _transport: &T,
+        _w: &Out<'_, T>,
         _out: &mut Vec<u8>,
         _body: &mut FileBody,
-        _timeout: Duration,
     ) -> io::Result<bool> {
         Ok(false)
     }

@@ -49,13 +49,14 @@ use self::reader::BodyReader;
 use self::shared::Shared;
 use self::write::{Reply, refuse, write_response};
 use crate::config::Config;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Timeout};
 use crate::h1::HeadError;
 use crate::h1::encode::Persistence;
 use crate::h1::fields::RequestFraming;
 use crate::h1::head::RequestHead;
 use crate::h1::message::Message;
 use crate::h1::url::HeadCache;
+use crate::metrics::Metrics;
 use crate::shutdown::Watch;
 use crate::transport::{Remote, Transport};
 use crate::upgrade::OnUpgrade;
@@ -73,6 +74,9 @@ pub(crate) trait Respond: Sync {
     /// What the application keeps per connection to answer its requests without allocating
     /// each time (the room of its handlers' futures).
     type Room: Default + Send;
+
+    /// The counters the connection adds to.
+    fn metrics(&self) -> &Metrics;
 
     /// Answers `message`, which came from `remote` (its body, if any, streams from the
     /// connection as it is read).
@@ -108,6 +112,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
 ) {
     let remote = Remote::of(&transport);
     let peer = remote.peer;
+    let metrics = app.metrics();
     let shared = Arc::new(Shared::new(transport));
     let _listed = idle_list.map(|list| {
         let conn: std::sync::Weak<Shared<T>> = Arc::downgrade(&shared);
@@ -143,16 +148,22 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             Ok(HeadEvent::Closed) => break,
             Ok(HeadEvent::Refused(e)) => {
                 log::debug!("refused request from {peer:?}: {e}");
-                if refuse(&shared.transport, &mut out, e, config.write_timeout)
-                    .await
-                    .is_ok()
+                if refuse(
+                    &shared.transport,
+                    &mut out,
+                    e,
+                    config.write_timeout,
+                    metrics,
+                )
+                .await
+                .is_ok()
                 {
                     linger(&shared.transport).await;
                 }
                 break;
             }
             Err(e) => {
-                log_end(peer, &e);
+                log_end(peer, &e, app.metrics());
                 break;
             }
         };
@@ -172,11 +183,12 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             }
             Ok(After::Upgrade(on_upgrade)) => {
                 let upgraded = switch::hand_over(&shared, shutdown, config.write_timeout);
+                let _open = app.metrics().upgraded();
                 on_upgrade.run(upgraded).await;
                 break;
             }
             Err(e) => {
-                log_end(peer, &e);
+                log_end(peer, &e, app.metrics());
                 break;
             }
         }
@@ -214,6 +226,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
     ) -> io::Result<After> {
         let config = self.config;
         let shared = self.shared;
+        let metrics = self.app.metrics();
         let RequestHead {
             mut message,
             framing,
@@ -230,7 +243,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             if n > limit {
                 let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
                 log::debug!("refused request from {:?}: {e}", self.remote.peer);
-                refuse(&shared.transport, out, e, config.write_timeout).await?;
+                refuse(&shared.transport, out, e, config.write_timeout, metrics).await?;
                 return Ok(After::LingerAndClose);
             }
         }
@@ -240,7 +253,12 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             input.body.generation
         };
         if framing != RequestFraming::None {
-            let reader = BodyReader::new(shared.clone(), generation, config.body_timeout);
+            let reader = BodyReader::new(
+                shared.clone(),
+                generation,
+                config.body_timeout,
+                metrics.clone(),
+            );
             let len = match framing {
                 RequestFraming::Length(n) => usize::try_from(n).ok(),
                 _ => None,
@@ -265,6 +283,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             self.app.respond(message, self.remote, room).await
         };
         let on_upgrade = switch::vet(&mut res, upgrade);
+        metrics.response(res.status());
 
         // Once shutdown has begun, every response closes its connection. Decided before the
         // response, so that it says `Connection: close`: a client held back by
@@ -296,6 +315,7 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             http10,
             after,
             timeout: config.write_timeout,
+            metrics,
         };
         // The response goes first: its body may be streaming the request body.
         let after = write_response(&shared.transport, out, res, reply).await?;
@@ -340,7 +360,7 @@ async fn linger<T: Transport>(transport: &T) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => break,
                 Poll::Ready(Ok(_)) => {}
                 Poll::Pending => {
-                    return deadline.poll_timeout::<()>(cx, LINGER, "linger");
+                    return deadline.poll_timeout::<()>(cx, LINGER, Timeout::Linger);
                 }
             }
         }
@@ -350,7 +370,8 @@ async fn linger<T: Transport>(transport: &T) {
 }
 
 /// A connection ending on an error: a client that went away is not news.
-fn log_end(peer: Option<SocketAddr>, e: &io::Error) {
+fn log_end(peer: Option<SocketAddr>, e: &io::Error, metrics: &Metrics) {
+    metrics.ended(e);
     use io::ErrorKind::*;
     match e.kind() {
         BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected | UnexpectedEof

@@ -11,7 +11,7 @@ use std::task::Poll;
 use super::buffer::{INITIAL_BUFFER, ReadBuffer, has_blank_line};
 use super::shared::Shared;
 use crate::config::Config;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Timeout};
 use crate::h1::HeadError;
 use crate::h1::error::too_large;
 use crate::h1::head::{self, HeadLimits, RequestHead};
@@ -191,10 +191,7 @@ pub(crate) async fn read_head<T: Transport>(
                         // Silent past the timeout before a request began: an ordinary end of
                         // connection, closed without an answer (as nginx does).
                         Poll::Ready(()) if idle => Poll::Ready(Ok(HeadEvent::Closed)),
-                        Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            "request head timeout",
-                        ))),
+                        Poll::Ready(()) => Poll::Ready(Err(Timeout::Header.error())),
                     };
                 }
             }

@@ -14,7 +14,8 @@ use futures_lite::AsyncRead;
 
 use super::body::BodyState;
 use super::shared::Shared;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Timeout};
+use crate::metrics::Metrics;
 use crate::transport::Transport;
 
 /// Reads and discards the rest of the current body, up to `limit` bytes of input.
@@ -44,7 +45,7 @@ pub(crate) async fn drain<T: Transport>(
                 Poll::Ready(Ok(_)) => deadline.reset(),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    return deadline.poll_timeout(cx, timeout, "request body idle timeout");
+                    return deadline.poll_timeout(cx, timeout, Timeout::Body);
                 }
             }
         }
@@ -58,15 +59,23 @@ pub(crate) struct BodyReader<T> {
     generation: u64,
     timeout: Duration,
     deadline: Deadline,
+    /// Counts a body that stalls past the timeout.
+    metrics: Metrics,
 }
 
 impl<T> BodyReader<T> {
-    pub(crate) fn new(shared: Arc<Shared<T>>, generation: u64, timeout: Duration) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared<T>>,
+        generation: u64,
+        timeout: Duration,
+        metrics: Metrics,
+    ) -> Self {
         BodyReader {
             shared,
             generation,
             timeout,
             deadline: Deadline::new(),
+            metrics,
         }
     }
 }
@@ -91,12 +100,11 @@ impl<T: Transport> AsyncRead for BodyReader<T> {
         };
         match result {
             Poll::Pending => {
-                let timed_out =
-                    this.deadline
-                        .poll_timeout(cx, this.timeout, "request body idle timeout");
+                let timed_out = this.deadline.poll_timeout(cx, this.timeout, Timeout::Body);
                 if timed_out.is_ready() {
                     // The rest of the body may never come: the connection cannot be reused.
                     input.body.state = BodyState::Broken;
+                    this.metrics.body_timeout();
                 }
                 timed_out
             }

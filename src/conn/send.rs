@@ -5,8 +5,26 @@ use std::io;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Timeout};
+use crate::metrics::Metrics;
 use crate::transport::Transport;
+
+/// Where a response's bytes go: the transport, the write timeout, and the counters of the
+/// bytes sent.
+pub(crate) struct Out<'a, T> {
+    pub(crate) transport: &'a T,
+    pub(crate) timeout: Duration,
+    pub(crate) metrics: &'a Metrics,
+}
+
+impl<T: Transport> Out<'_, T> {
+    /// [`send_all`], counted as copied bytes.
+    pub(crate) async fn send(&self, buf: &[u8]) -> io::Result<()> {
+        send_all(self.transport, buf, self.timeout).await?;
+        self.metrics.copied(buf.len());
+        Ok(())
+    }
+}
 
 /// Writes all of `buf`, failing with `TimedOut` when no byte was taken for `timeout`.
 pub(crate) async fn send_all<T: Transport>(
@@ -35,7 +53,7 @@ pub(crate) async fn send_all_with(
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
-                    return deadline.poll_timeout(cx, timeout, "write made no progress");
+                    return deadline.poll_timeout(cx, timeout, Timeout::Write);
                 }
             }
         }

@@ -12,10 +12,11 @@ use futures_lite::{AsyncRead, AsyncReadExt};
 use http_types::Response;
 
 use super::file::send_file;
-use super::send::send_all;
+use super::send::Out;
 use crate::fs::body::FileBody;
 use crate::h1::HeadError;
 use crate::h1::encode::{self, CHUNK_HEADER_LEN, LAST_CHUNK, Persistence, ResponseFraming};
+use crate::metrics::Metrics;
 use crate::response::text_response;
 use crate::transport::Transport;
 
@@ -27,7 +28,7 @@ const STREAM_CHUNK: usize = 16 * 1024;
 
 /// How a response is written: what the request asked and allows.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Reply {
+pub(crate) struct Reply<'a> {
     /// A `HEAD` request: the head only.
     pub(crate) head_only: bool,
     /// An HTTP/1.0 client: no chunked framing.
@@ -36,6 +37,8 @@ pub(crate) struct Reply {
     pub(crate) after: Persistence,
     /// How long a write may make no progress.
     pub(crate) timeout: Duration,
+    /// Counts the bytes sent.
+    pub(crate) metrics: &'a Metrics,
 }
 
 /// Writes `res` (head and body) into `out` and through `transport`; returns what becomes of
@@ -44,9 +47,13 @@ pub(crate) async fn write_response<T: Transport>(
     transport: &T,
     out: &mut Vec<u8>,
     mut res: Response,
-    reply: Reply,
+    reply: Reply<'_>,
 ) -> io::Result<Persistence> {
-    let timeout = reply.timeout;
+    let w = Out {
+        transport,
+        timeout: reply.timeout,
+        metrics: reply.metrics,
+    };
     let file = res.ext_mut().remove::<FileBody>();
     // The body is read through the response itself (it is an `AsyncRead`): taking it out
     // would make http-types invent a content type.
@@ -67,17 +74,15 @@ pub(crate) async fn write_response<T: Transport>(
     out.clear();
     let after = encode::write_head(out, &res, framing, after, reply.http10);
     if reply.head_only || framing == ResponseFraming::NoBody {
-        send_all(transport, out, timeout).await?;
+        w.send(out).await?;
         return Ok(after);
     }
     match (file, framing) {
-        (Some(file), _) => send_file(transport, out, file, timeout).await?,
-        (None, ResponseFraming::Length(n)) => {
-            send_sized(transport, out, &mut res, n, timeout).await?
-        }
+        (Some(file), _) => send_file(&w, out, file).await?,
+        (None, ResponseFraming::Length(n)) => send_sized(&w, out, &mut res, n).await?,
         (None, framing) => {
             let chunked = framing == ResponseFraming::Chunked;
-            send_streamed(transport, out, &mut res, chunked, timeout).await?
+            send_streamed(&w, out, &mut res, chunked).await?
         }
     }
     Ok(after)
@@ -89,13 +94,16 @@ pub(crate) async fn refuse<T: Transport>(
     out: &mut Vec<u8>,
     e: HeadError,
     timeout: Duration,
+    metrics: &Metrics,
 ) -> io::Result<()> {
+    metrics.rejected(e.status);
     let res = text_response(e.status, format!("{}\n", e.reason));
     let reply = Reply {
         head_only: false,
         http10: false,
         after: Persistence::Close,
         timeout,
+        metrics,
     };
     write_response(transport, out, res, reply).await.map(drop)
 }
@@ -133,11 +141,10 @@ async fn read_onto(
 
 /// A body of known length: head and body share sends; small responses take one `send`.
 async fn send_sized<T: Transport>(
-    transport: &T,
+    w: &Out<'_, T>,
     out: &mut Vec<u8>,
     body: &mut (impl AsyncRead + Unpin),
     len: u64,
-    timeout: Duration,
 ) -> io::Result<()> {
     let mut left = len;
     while left > 0 {
@@ -157,23 +164,22 @@ async fn send_sized<T: Transport>(
         }
         left -= n as u64;
         if out.len() >= SEND_CHUNK || left == 0 {
-            send_all(transport, out, timeout).await?;
+            w.send(out).await?;
             out.clear();
         }
     }
     if !out.is_empty() {
-        send_all(transport, out, timeout).await?;
+        w.send(out).await?;
     }
     Ok(())
 }
 
 /// A body of unknown length: each read is sent at once, as a chunk or (HTTP/1.0) raw.
 async fn send_streamed<T: Transport>(
-    transport: &T,
+    w: &Out<'_, T>,
     out: &mut Vec<u8>,
     body: &mut (impl AsyncRead + Unpin),
     chunked: bool,
-    timeout: Duration,
 ) -> io::Result<()> {
     loop {
         let slot = out.len();
@@ -190,7 +196,7 @@ async fn send_streamed<T: Transport>(
         .await;
         let Some(n) = read.transpose()? else {
             out.truncate(slot);
-            send_all(transport, out, timeout).await?;
+            w.send(out).await?;
             out.clear();
             continue;
         };
@@ -199,14 +205,14 @@ async fn send_streamed<T: Transport>(
             if chunked {
                 out.extend_from_slice(LAST_CHUNK);
             }
-            send_all(transport, out, timeout).await?;
+            w.send(out).await?;
             return Ok(());
         }
         if chunked {
             encode::write_chunk_header(&mut out[slot..slot + CHUNK_HEADER_LEN], n);
             out.extend_from_slice(b"\r\n");
         }
-        send_all(transport, out, timeout).await?;
+        w.send(out).await?;
         out.clear();
     }
 }
