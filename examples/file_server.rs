@@ -36,7 +36,7 @@ fn main() {
     let mut signals = Signals::new([Signal::Int, Signal::Term])
         .unwrap_or_else(|e| USAGE.refuse(format!("cannot watch for signals: {e}")));
     let server = USAGE.bind(addr);
-    println!("serving {dir} on http://{}", server.local_addr());
+    println!("serving {dir} on {}", support::url(&server));
     // SIGTERM or Ctrl-C: stop accepting, let downloads finish (up to
     // `Config::shutdown_timeout`), exit 0.
     USAGE.exit(

@@ -35,6 +35,6 @@ fn main() {
     } else {
         USAGE.bind(addr)
     };
-    println!("listening on http://{}", server.local_addr());
+    println!("listening on {}", support::url(&server));
     USAGE.exit(server.run(Router::new().get("/", hello)));
 }

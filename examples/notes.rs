@@ -281,6 +281,6 @@ fn main() {
         Some(url) => USAGE.refuse(format!("{url}: Redis sessions need the redis feature")),
     };
     let server = USAGE.bind(addr);
-    println!("notes on http://{}", server.local_addr());
+    println!("notes on {}", support::url(&server));
     USAGE.exit(server.run(app_with(sessions)));
 }

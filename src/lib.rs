@@ -87,6 +87,7 @@ mod error;
 mod fs;
 pub mod h1;
 mod handler;
+mod listener;
 mod logger;
 pub mod memory;
 mod metrics;
@@ -141,7 +142,7 @@ pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};
 pub use stateful::stateful;
 pub use stream::body_from_stream;
-pub use transport::{TlsInfo, Transport};
+pub use transport::{PeerCredentials, TlsInfo, Transport};
 pub use upgrade::{Upgrade, Upgraded};
 #[cfg(feature = "websocket")]
 pub use websocket::websocket;

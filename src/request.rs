@@ -453,6 +453,19 @@ impl Request {
         self.remote.peer
     }
 
+    /// The process at the other end, for a request that came over a Unix-domain socket
+    /// ([`Server::bind_unix`](crate::Server::bind_unix)) on Linux: its pid, uid and gid.
+    ///
+    /// ```
+    /// # use smolweb::{http::{Method, Url}, Request};
+    /// # let req = Request::from_http(smolweb::http::Request::new(Method::Get, Url::parse("http://x/").unwrap()));
+    /// let local_root = req.peer_credentials().is_some_and(|c| c.uid == 0);
+    /// # assert!(!local_root);
+    /// ```
+    pub fn peer_credentials(&self) -> Option<crate::PeerCredentials> {
+        self.remote.credentials
+    }
+
     /// What TLS negotiated, if the request came over TLS (its [`url`](Self::url) is then
     /// `https`): the ALPN protocol, the server name the client asked for, the version.
     ///

@@ -13,12 +13,13 @@ use smol::lock::Semaphore;
 
 use crate::config::Config;
 use crate::conn::idle::IdleList;
+use crate::listener::{Accepted, Listener};
 use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::runtime;
 use crate::service::Service;
 use crate::shutdown::Drain;
-use crate::socket::{self, TcpTransport};
+use crate::socket;
 use crate::startup::{BindError, BindStep};
 
 /// Environment variable that sets the default number of executor threads.
@@ -53,7 +54,7 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// ```
 #[derive(Debug)]
 pub struct Server {
-    listener: Async<TcpListener>,
+    listener: Listener,
     addr: SocketAddr,
     threads: usize,
     config: Config,
@@ -83,7 +84,7 @@ impl Server {
             socket::listen(resolved, per_core).map_err(|e| BindError::io(&addr, listen, e))?;
         let addr = listener.get_ref().local_addr()?;
         Ok(Server {
-            listener,
+            listener: Listener::Tcp(listener),
             addr,
             threads: default_threads(),
             config: Config::default(),
@@ -106,6 +107,61 @@ impl Server {
     /// ```
     pub fn bind_per_core(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<Server> {
         Self::bind_with(addr, true)
+    }
+
+    /// A server on a listener made elsewhere (an inherited socket, one configured your own
+    /// way); it is made nonblocking.
+    ///
+    /// ```
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let server = smolweb::Server::from_listener(listener)?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_listener(listener: TcpListener) -> io::Result<Server> {
+        let addr = listener.local_addr()?;
+        Ok(Self::on(Listener::Tcp(Async::new(listener)?), addr))
+    }
+
+    /// A server on a Unix-domain socket at `path` (same HTTP, same guarantees: every byte
+    /// sent with `MSG_NOSIGNAL`). Handlers see the client's pid, uid and gid with
+    /// [`Request::peer_credentials`](crate::Request::peer_credentials) (Linux). A socket file
+    /// left at `path` by a server that is gone is replaced; a socket a server still listens on
+    /// is `AddrInUse`, and any other file there is `AlreadyExists` (left alone). The file is
+    /// removed when the server stops.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("smolweb-doc-{}.sock", std::process::id()));
+    /// let server = smolweb::Server::bind_unix(&path)?;
+    /// assert_eq!(server.unix_path(), Some(path.as_path()));
+    /// # drop(server); let _ = std::fs::remove_file(&path);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(unix)]
+    pub fn bind_unix(path: impl AsRef<std::path::Path>) -> io::Result<Server> {
+        let listener = crate::listener::bind_unix(path.as_ref())?;
+        Ok(Self::on(listener, SocketAddr::from(([0, 0, 0, 0], 0))))
+    }
+
+    /// The socket file of a server from [`bind_unix`](Self::bind_unix).
+    #[cfg(unix)]
+    pub fn unix_path(&self) -> Option<&std::path::Path> {
+        match &self.listener {
+            Listener::Unix(_, path) => Some(path),
+            Listener::Tcp(_) => None,
+        }
+    }
+
+    fn on(listener: Listener, addr: SocketAddr) -> Server {
+        Server {
+            listener,
+            addr,
+            threads: default_threads(),
+            config: Config::default(),
+            per_core: false,
+            layer: Layer::default(),
+            metrics: Metrics::default(),
+        }
     }
 
     /// The address the server listens on.
@@ -224,7 +280,7 @@ impl Server {
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
         for i in 1..threads {
-            let listener = socket::listen(addr, true)?;
+            let listener = Listener::Tcp(socket::listen(addr, true)?);
             let (service, stopped, layer) = (service.clone(), stopped.clone(), layer.clone());
             workers.push(runtime::spawn_thread(i, move || {
                 let ex = Executor::new();
@@ -288,8 +344,13 @@ struct Layer {
 }
 
 impl Layer {
-    /// Serves HTTP on `transport`, over TLS if this layer has it.
-    async fn serve(&self, service: &Service, transport: TcpTransport, idle: &IdleList) {
+    /// Serves HTTP on an accepted connection, over TLS if this layer has it (TCP only).
+    async fn serve(&self, service: &Service, accepted: Accepted, idle: &IdleList) {
+        let transport = match accepted {
+            Accepted::Tcp(transport) => transport,
+            #[cfg(unix)]
+            Accepted::Unix(transport) => return service.serve_listed(transport, idle).await,
+        };
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
             let peer = crate::transport::Transport::peer_addr(&transport);
@@ -309,7 +370,7 @@ impl Layer {
 /// closed, `service` told to finish, and its connections given `deadline` to end (see
 /// `shutdown.rs`).
 async fn accept_until(
-    listener: Async<TcpListener>,
+    listener: Listener,
     service: &Service,
     layer: &Layer,
     ex: &Executor<'_>,
@@ -345,17 +406,11 @@ async fn accept_until(
                     }
                 }
             };
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
+            let transport = match listener.accept().await {
+                Ok(Some(accepted)) => accepted,
+                Ok(None) => continue,
                 Err(e) => {
                     accept_failed(e).await;
-                    continue;
-                }
-            };
-            let transport = match TcpTransport::new(stream, Some(peer)) {
-                Ok(transport) => transport,
-                Err(e) => {
-                    log::debug!("could not set up connection from {peer}: {e}");
                     continue;
                 }
             };
@@ -373,7 +428,7 @@ async fn accept_until(
         }
     };
     futures_lite::future::or(accept, signal).await;
-    drop(listener);
+    listener.close();
     log::info!("shutting down: {} connections open", drain.open());
     service.shutdown();
     let left = drain.wait(deadline).await;

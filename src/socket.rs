@@ -18,6 +18,9 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
@@ -26,15 +29,24 @@ use async_io::Async;
 use rustix::net::{RecvFlags, SendFlags};
 
 use crate::runtime::MissedRecv;
-use crate::transport::Transport;
+use crate::transport::{PeerCredentials, Transport};
 
-/// A TCP connection as a [`Transport`]: reads with `recv`, writes with `send(MSG_NOSIGNAL)`.
+/// A stream socket as a [`Transport`]: reads with `recv`, writes with `send(MSG_NOSIGNAL)`.
+/// [`TcpTransport`] and [`UnixTransport`] are its two kinds.
 #[derive(Debug)]
-pub struct TcpTransport {
-    stream: Async<TcpStream>,
+pub struct SocketTransport<S> {
+    stream: Async<S>,
     peer: Option<SocketAddr>,
+    credentials: Option<PeerCredentials>,
     missed: MissedRecv,
 }
+
+/// A TCP connection as a [`Transport`].
+pub type TcpTransport = SocketTransport<TcpStream>;
+
+/// A Unix-domain stream connection as a [`Transport`], with the peer's credentials.
+#[cfg(unix)]
+pub type UnixTransport = SocketTransport<UnixStream>;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
@@ -57,10 +69,36 @@ impl TcpTransport {
         Ok(TcpTransport {
             stream,
             peer,
+            credentials: None,
             missed: MissedRecv::default(),
         })
     }
+}
 
+#[cfg(unix)]
+impl UnixTransport {
+    /// Prepares an accepted Unix-domain stream, reading its peer's credentials (Linux).
+    pub(crate) fn unix(stream: Async<UnixStream>) -> io::Result<Self> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let credentials = rustix::net::sockopt::socket_peercred(&stream)
+            .ok()
+            .map(|cred| PeerCredentials {
+                pid: cred.pid.as_raw_nonzero().get() as u32,
+                uid: cred.uid.as_raw(),
+                gid: cred.gid.as_raw(),
+            });
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let credentials = None;
+        Ok(SocketTransport {
+            stream,
+            peer: None,
+            credentials,
+            missed: MissedRecv::default(),
+        })
+    }
+}
+
+impl<S: AsFd> SocketTransport<S> {
     /// `send(2)` with `flags` (which always hold `MSG_NOSIGNAL` where it exists), waiting
     /// for the reactor while the socket is full.
     fn poll_send_with(
@@ -138,7 +176,7 @@ impl TcpTransport {
     }
 }
 
-impl Transport for TcpTransport {
+impl<S: AsFd + Send + Sync + 'static> Transport for SocketTransport<S> {
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         // Reading never raises SIGPIPE. Between keep-alive requests the connection yields to
         // the other tasks before reading (`conn/mod.rs`), so under load this `recv` usually
@@ -168,15 +206,25 @@ impl Transport for TcpTransport {
     }
 
     fn shutdown_write(&self) -> io::Result<()> {
-        self.stream.get_ref().shutdown(std::net::Shutdown::Write)
+        Ok(rustix::net::shutdown(
+            &self.stream,
+            rustix::net::Shutdown::Write,
+        )?)
     }
 
     fn shutdown(&self) -> io::Result<()> {
-        self.stream.get_ref().shutdown(std::net::Shutdown::Both)
+        Ok(rustix::net::shutdown(
+            &self.stream,
+            rustix::net::Shutdown::Both,
+        )?)
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer
+    }
+
+    fn peer_credentials(&self) -> Option<PeerCredentials> {
+        self.credentials
     }
 }
 

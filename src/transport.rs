@@ -61,6 +61,14 @@ pub trait Transport: Send + Sync + 'static {
         None
     }
 
+    /// Who is at the other end of a Unix-domain socket (its process, user and group), if
+    /// the transport knows.
+    ///
+    /// **Default:** `None`.
+    fn peer_credentials(&self) -> Option<PeerCredentials> {
+        None
+    }
+
     /// What TLS negotiated, if this transport is TLS: its requests then have `https` URLs.
     ///
     /// **Default:** `None` (plain text).
@@ -94,11 +102,29 @@ pub struct TlsInfo {
     pub peer_certificates: Vec<Vec<u8>>,
 }
 
+/// The process at the other end of a Unix-domain socket (`SO_PEERCRED`), as its requests
+/// see it ([`Request::peer_credentials`](crate::Request::peer_credentials)).
+///
+/// ```
+/// let me = smolweb::PeerCredentials { pid: std::process::id(), uid: 1000, gid: 1000 };
+/// assert!(me.pid > 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerCredentials {
+    /// Its process id.
+    pub pid: u32,
+    /// Its user id.
+    pub uid: u32,
+    /// Its group id.
+    pub gid: u32,
+}
+
 /// Where a connection's requests come from: the peer, and TLS if any.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Remote {
     pub(crate) peer: Option<SocketAddr>,
     pub(crate) tls: Option<Arc<TlsInfo>>,
+    pub(crate) credentials: Option<PeerCredentials>,
 }
 
 impl Remote {
@@ -106,6 +132,7 @@ impl Remote {
         Remote {
             peer: transport.peer_addr(),
             tls: transport.tls(),
+            credentials: transport.peer_credentials(),
         }
     }
 }

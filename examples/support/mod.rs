@@ -67,9 +67,14 @@ impl Usage {
         std::process::exit(2)
     }
 
-    /// A server listening on `addr`, or the reason it cannot, as a refusal.
+    /// A server listening on `addr` (`HOST:PORT`, or `unix:PATH` for a Unix-domain socket),
+    /// or the reason it cannot, as a refusal.
     pub fn bind(&self, addr: &str) -> Server {
-        Server::bind(addr).unwrap_or_else(|e| self.refuse(e))
+        match addr.strip_prefix("unix:") {
+            Some(path) => Server::bind_unix(path),
+            None => Server::bind(addr),
+        }
+        .unwrap_or_else(|e| self.refuse(e))
     }
 
     /// Ends the program with what serving returned: on an error, one line and status 1.
@@ -78,5 +83,13 @@ impl Usage {
             eprintln!("{}: {e}", self.name);
             std::process::exit(1);
         }
+    }
+}
+
+/// Where `server` can be reached: `http://HOST:PORT`, or `unix:PATH` for a Unix socket.
+pub fn url(server: &Server) -> String {
+    match server.unix_path() {
+        Some(path) => format!("unix:{}", path.display()),
+        None => format!("http://{}", server.local_addr()),
     }
 }
