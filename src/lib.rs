@@ -70,6 +70,8 @@
 //!   getrandom as well.
 //! * `redis` (off by default; implies `sessions`): `session::RedisStore`, sessions in Redis
 //!   over a RESP client of smolweb's own. Adds no crate beyond `sessions`.
+//! * `activation` (off by default): `Server::from_activation`, the listening socket passed
+//!   by systemd (`LISTEN_FDS`). Adds the `listenfd` crate.
 //!
 //! Crate counts are unique crates in `cargo tree -e normal --features X`; the default build
 //! has 96.

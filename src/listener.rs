@@ -18,9 +18,9 @@ use crate::socket::UnixTransport;
 #[derive(Debug)]
 pub(crate) enum Listener {
     Tcp(Async<TcpListener>),
-    /// The path is removed when the server stops.
+    /// The path (of a socket this process bound) is removed when the server stops.
     #[cfg(unix)]
-    Unix(Async<UnixListener>, PathBuf),
+    Unix(Async<UnixListener>, Option<PathBuf>),
 }
 
 /// An accepted connection, ready to serve.
@@ -65,7 +65,7 @@ impl Listener {
     /// Closes the listener; a Unix socket's file is removed.
     pub(crate) fn close(self) {
         #[cfg(unix)]
-        if let Listener::Unix(listener, path) = self {
+        if let Listener::Unix(listener, Some(path)) = self {
             drop(listener);
             let _ = std::fs::remove_file(path);
         }
@@ -99,5 +99,5 @@ pub(crate) fn bind_unix(path: &Path) -> io::Result<Listener> {
         }
     }
     let listener = UnixListener::bind(path)?;
-    Ok(Listener::Unix(Async::new(listener)?, path.to_owned()))
+    Ok(Listener::Unix(Async::new(listener)?, Some(path.to_owned())))
 }

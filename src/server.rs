@@ -147,9 +147,47 @@ impl Server {
     #[cfg(unix)]
     pub fn unix_path(&self) -> Option<&std::path::Path> {
         match &self.listener {
-            Listener::Unix(_, path) => Some(path),
+            Listener::Unix(_, path) => path.as_deref(),
             Listener::Tcp(_) => None,
         }
+    }
+
+    /// A server on the first socket a supervisor passed (systemd's socket activation:
+    /// `LISTEN_FDS`, and `LISTEN_PID` when set must be this process), TCP or Unix; `None`
+    /// when no socket was passed (feature `activation`). A restart then refuses nothing: the
+    /// supervisor keeps the socket, and connections wait in its queue for the next process.
+    ///
+    /// ```no_run
+    /// use smolweb::{Router, Server};
+    /// let server = match Server::from_activation()? {
+    ///     Some(server) => server,
+    ///     None => Server::bind("127.0.0.1:8080")?,
+    /// };
+    /// server.run(Router::new())?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "activation")]
+    pub fn from_activation() -> io::Result<Option<Server>> {
+        let mut passed = listenfd::ListenFd::from_env();
+        if passed.len() == 0 {
+            return Ok(None);
+        }
+        if let Ok(Some(listener)) = passed.take_tcp_listener(0) {
+            listener.set_nonblocking(true)?;
+            return Self::from_listener(listener).map(Some);
+        }
+        let listener = passed.take_unix_listener(0)?.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "LISTEN_FDS: not a stream socket",
+            )
+        })?;
+        listener.set_nonblocking(true)?;
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        Ok(Some(Self::on(
+            Listener::Unix(Async::new(listener)?, None),
+            unspecified,
+        )))
     }
 
     fn on(listener: Listener, addr: SocketAddr) -> Server {

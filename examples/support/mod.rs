@@ -70,6 +70,13 @@ impl Usage {
     /// A server listening on `addr` (`HOST:PORT`, or `unix:PATH` for a Unix-domain socket),
     /// or the reason it cannot, as a refusal.
     pub fn bind(&self, addr: &str) -> Server {
+        // A socket passed by a supervisor (LISTEN_FDS) wins over the address.
+        #[cfg(feature = "activation")]
+        match Server::from_activation() {
+            Ok(Some(server)) => return server,
+            Ok(None) => {}
+            Err(e) => self.refuse(format!("LISTEN_FDS: {e}")),
+        }
         match addr.strip_prefix("unix:") {
             Some(path) => Server::bind_unix(path),
             None => Server::bind(addr),

@@ -126,13 +126,19 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     let mut room = A::Room::default();
     let mut first = true;
     loop {
-        if shutdown.has_begun() && shared.lock().buffer.is_empty() {
+        // A keep-alive connection idle between requests closes as soon as shutdown begins
+        // (its client opens a new connection to another server); a request already arriving
+        // is let in. A connection accepted before shutdown began is not idle: its client sent
+        // (or is sending) its first request, which is served (within the header timeout), so
+        // a restart on a shared socket loses none.
+        if shutdown.has_begun() && !first && shared.lock().buffer.is_empty() {
             break;
         }
         let next_head = read_head(&shared, config, &mut deadline, &mut heads, first);
-        // An idle connection closes as soon as shutdown begins; a request already arriving
-        // is let in.
         let stopped = async {
+            if first {
+                return std::future::pending().await;
+            }
             if !shutdown.has_begun() {
                 // Completes once, at shutdown; never polled again after that.
                 stop.as_mut().await;

@@ -338,3 +338,16 @@ pub fn is_closed(conn: &mut Conn) -> bool {
         Err(e) => panic!("checking whether the connection closed: {e}"),
     }
 }
+
+/// One `GET` asking to close, on a fresh connection: `None` if anything fails (connect,
+/// write, read), for tests that count failures instead of stopping at the first.
+pub fn try_get(addr: SocketAddr, target: &str) -> Option<RawResponse> {
+    let stream = TcpStream::connect_timeout(&addr, TIMEOUT).ok()?;
+    stream.set_read_timeout(Some(TIMEOUT)).ok()?;
+    stream.set_write_timeout(Some(TIMEOUT)).ok()?;
+    let mut conn = Conn::from_stream(stream);
+    conn.stream
+        .write_all(&request("GET", target, "Connection: close\r\n", b""))
+        .ok()?;
+    conn.try_read_response(false).ok()
+}

@@ -39,6 +39,7 @@ pub use certs::{Certs, KeyForm};
 pub use client::connect_small_rcvbuf;
 pub use client::{
     Conn, ReadEnd, call, connect, connect_with, get, is_closed, read_until_end, request, send_raw,
+    try_get,
 };
 pub use example::{EXAMPLE_TIMEOUT, Example, example_binary};
 pub use response::{RawResponse, contains, find, parse_all, preview};
