@@ -95,6 +95,12 @@ pub struct Config {
     ///
     /// **Default:** 30 s. **Unit:** time.
     pub shutdown_timeout: Duration,
+    /// On graceful shutdown, how long the server goes on accepting and serving before it
+    /// stops, its [`Health`](crate::Health) check answering `503` meanwhile: the time a load
+    /// balancer needs to see the check fail and send new requests elsewhere.
+    ///
+    /// **Default:** 0 (stop accepting at once). **Unit:** time.
+    pub drain_delay: Duration,
 }
 
 /// The default of [`Config::max_connections`].
@@ -123,6 +129,7 @@ impl Default for Config {
             max_streamed_body_bytes: None,
             max_connections: default_max_connections(),
             shutdown_timeout: Duration::from_secs(30),
+            drain_delay: Duration::ZERO,
         }
     }
 }

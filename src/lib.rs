@@ -89,6 +89,7 @@ mod error;
 mod fs;
 pub mod h1;
 mod handler;
+mod health;
 mod listener;
 mod logger;
 pub mod memory;
@@ -133,6 +134,7 @@ pub use config::{
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed};
+pub use health::Health;
 pub use logger::log_requests;
 pub use metrics::{Metrics, Snapshot};
 pub use request::{AsHeaderName, Request};

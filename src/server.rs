@@ -13,6 +13,7 @@ use smol::lock::Semaphore;
 
 use crate::config::Config;
 use crate::conn::idle::IdleList;
+use crate::health::Health;
 use crate::listener::{Accepted, Listener};
 use crate::metrics::Metrics;
 use crate::router::Router;
@@ -63,6 +64,7 @@ pub struct Server {
     /// What each accepted connection runs first (TLS), if anything.
     layer: Layer,
     metrics: Metrics,
+    health: Health,
 }
 
 impl Server {
@@ -91,6 +93,7 @@ impl Server {
             per_core,
             layer: Layer::default(),
             metrics: Metrics::default(),
+            health: Health::default(),
         })
     }
 
@@ -199,6 +202,7 @@ impl Server {
             per_core: false,
             layer: Layer::default(),
             metrics: Metrics::default(),
+            health: Health::default(),
         }
     }
 
@@ -229,6 +233,20 @@ impl Server {
     /// ```
     pub fn metrics(&self) -> Metrics {
         self.metrics.clone()
+    }
+
+    /// The server's health check, which fails (`503`) once a graceful shutdown has begun:
+    /// mount its [`handler`](Health::handler) for the load balancer, and give the balancer
+    /// time to notice with [`Config::drain_delay`].
+    ///
+    /// ```
+    /// let server = smolweb::Server::bind("127.0.0.1:0")?;
+    /// let app = smolweb::Router::new().get("/healthz", server.health().handler());
+    /// # let _ = app;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn health(&self) -> Health {
+        self.health.clone()
     }
 
     /// Sets the limits and timeouts.
@@ -309,11 +327,12 @@ impl Server {
             config,
             layer,
             metrics,
+            health,
             ..
         } = self;
         let per_thread = (config.max_connections / threads).max(1);
         let deadline = config.shutdown_timeout;
-        let service = Service::with_metrics(router, config, metrics);
+        let service = Service::with_probes(router, config, metrics, health);
         // Closed when the signal comes: every thread's accept loop stops.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
@@ -366,10 +385,11 @@ impl Server {
             config,
             layer,
             metrics,
+            health,
             ..
         } = self;
         let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
-        let service = Service::with_metrics(router, config, metrics);
+        let service = Service::with_probes(router, config, metrics, health);
         accept_until(listener, &service, &layer, ex, signal, limit, deadline).await
     }
 }
@@ -465,7 +485,20 @@ async fn accept_until(
             .detach();
         }
     };
-    futures_lite::future::or(accept, signal).await;
+    // The signal: the health check fails at once; the server goes on accepting for the
+    // drain delay (the balancer's time to notice), then stops.
+    let drain_delay = service.config().drain_delay;
+    {
+        let mut accept = std::pin::pin!(accept);
+        futures_lite::future::or(accept.as_mut(), signal).await;
+        service.health().drain();
+        if !drain_delay.is_zero() {
+            let delay = async {
+                Timer::after(drain_delay).await;
+            };
+            futures_lite::future::or(accept.as_mut(), delay).await;
+        }
+    }
     listener.close();
     log::info!("shutting down: {} connections open", drain.open());
     service.shutdown();

@@ -12,6 +12,7 @@ use crate::conn::idle::IdleList;
 use crate::conn::{self, Respond};
 use crate::h1::message::Message;
 use crate::handler::{Handler, Middleware, Next};
+use crate::health::Health;
 use crate::metrics::Metrics;
 use crate::request::{Request, State};
 use crate::response::{status_response, to_json_error};
@@ -49,6 +50,7 @@ struct Inner {
     json_errors: bool,
     config: Config,
     metrics: Metrics,
+    health: Health,
     /// Connections wait on it while idle.
     shutdown: Signal,
 }
@@ -69,11 +71,16 @@ impl Service {
 
     /// A service with the given limits and timeouts.
     pub fn with_config(router: Router, config: Config) -> Self {
-        Self::with_metrics(router, config, Metrics::default())
+        Self::with_probes(router, config, Metrics::default(), Health::default())
     }
 
-    /// [`with_config`](Self::with_config), counting into `metrics` (a server's).
-    pub(crate) fn with_metrics(router: Router, config: Config, metrics: Metrics) -> Self {
+    /// [`with_config`](Self::with_config), with a server's counters and health check.
+    pub(crate) fn with_probes(
+        router: Router,
+        config: Config,
+        metrics: Metrics,
+        health: Health,
+    ) -> Self {
         let (chain, table) = router.into_parts();
         let state = table.state();
         let json_errors = table.json_errors();
@@ -85,9 +92,20 @@ impl Service {
                 json_errors,
                 config,
                 metrics,
+                health,
                 shutdown: Signal::new(),
             }),
         }
+    }
+
+    /// The health check of this service (see [`Health`]).
+    ///
+    /// ```
+    /// let service = smolweb::Service::new(smolweb::Router::new());
+    /// assert!(!service.health().draining());
+    /// ```
+    pub fn health(&self) -> &Health {
+        &self.inner.health
     }
 
     /// The counters of this service's connections (see [`Metrics`]).

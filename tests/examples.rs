@@ -361,3 +361,40 @@ fn file_server_refuses_a_directory_that_is_not_one() {
     let line = assert_refused("file_server", &["127.0.0.1:0", ".", "extra"]);
     assert!(line.contains("unexpected argument extra"), "{line}");
 }
+
+/// `examples/production.rs`: files, `/metrics`, `/healthz`; SIGTERM: the health check fails
+/// during the drain, then the process exits 0.
+#[test]
+fn production_serves_metrics_health_and_drains_on_sigterm() {
+    let dir = support::TempDir::new("production");
+    std::fs::write(dir.path().join("a.txt"), "file a").unwrap();
+    let mut ex = Example::start_with(
+        "production",
+        "127.0.0.1:0",
+        &[dir.text()],
+        &[("DRAIN_SECS", "1")],
+    );
+    assert_eq!(ex.get("/a.txt").text(), "file a");
+    assert_eq!(ex.get("/healthz").text(), "ok");
+    let metrics = ex.get("/metrics");
+    assert!(
+        metrics
+            .text()
+            .contains("smolweb_responses_total{class=\"2xx\"}"),
+        "{}",
+        metrics.text()
+    );
+    let pid = ex.child.id() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let draining = support::wait_for(Duration::from_secs(5), Duration::from_millis(20), || {
+        ex.get("/healthz").status == 503
+    });
+    assert!(draining, "the health check did not fail during the drain");
+    assert_eq!(
+        ex.get("/a.txt").text(),
+        "file a",
+        "still served while draining"
+    );
+    let status = support::wait_for_exit(&mut ex.child, Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+}

@@ -195,3 +195,45 @@ fn per_core_listeners_serve_and_shut_down() {
         Ok(_) => panic!("a per-core listener survived the shutdown"),
     }
 }
+
+/// The drain sequence for a load balancer: at the signal the health check fails at once,
+/// the server goes on accepting and serving for `drain_delay`, then stops accepting (new
+/// connections refused) and exits once its requests are done.
+#[test]
+fn the_health_check_fails_for_the_drain_delay_before_the_server_stops() {
+    let config = Config {
+        drain_delay: Duration::from_millis(800),
+        ..Config::default()
+    };
+    let server = smolweb::Server::bind("127.0.0.1:0")
+        .expect("bind")
+        .threads(1)
+        .config(config);
+    let health = server.health();
+    let router = app(Arc::default()).get("/healthz", health.handler());
+    let support::Stoppable { addr, stop, thread } = support::run_until(server, router);
+    let check = support::get(addr, "/healthz");
+    assert_eq!((check.status, check.text()), (200, "ok"));
+    let signalled = Instant::now();
+    drop(stop);
+    // Draining: the check says so, and ordinary requests are still served.
+    assert!(
+        support::wait_for(Duration::from_secs(5), Duration::from_millis(5), || health
+            .draining()),
+        "never draining"
+    );
+    let check = support::get(addr, "/healthz");
+    assert_eq!((check.status, check.text()), (503, "draining"));
+    assert_eq!(support::get(addr, "/").status, 200);
+    // After the delay: the listener is closed.
+    thread.join().unwrap().unwrap();
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting after the drain"
+    );
+}
