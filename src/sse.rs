@@ -155,8 +155,7 @@ where
     fn into_response(self) -> Response {
         let chunks = Framed {
             events: Box::pin(self.events),
-            keep_alive: self.keep_alive,
-            timer: self.keep_alive.map(Timer::after),
+            keep_alive: self.keep_alive.map(|every| (every, Timer::after(every))),
         };
         let mut res = Response::new(StatusCode::Ok);
         res.set_body(body_from_stream(chunks.map(Ok::<_, io::Error>)));
@@ -171,8 +170,8 @@ where
 /// The events as wire-format chunks, with keep-alive comments in the quiet spells.
 struct Framed {
     events: Pin<Box<dyn Stream<Item = Event> + Send>>,
-    keep_alive: Option<Duration>,
-    timer: Option<Timer>,
+    /// The keep-alive interval, and the timer of the current quiet spell.
+    keep_alive: Option<(Duration, Timer)>,
 }
 
 impl Stream for Framed {
@@ -181,14 +180,14 @@ impl Stream for Framed {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
         let this = &mut *self;
         if let Poll::Ready(next) = this.events.as_mut().poll_next(cx) {
-            if let (Some(timer), Some(interval)) = (&mut this.timer, this.keep_alive) {
-                timer.set_after(interval);
+            if let Some((every, timer)) = &mut this.keep_alive {
+                timer.set_after(*every);
             }
             return Poll::Ready(next.map(|event| event.to_string().into_bytes()));
         }
-        if let (Some(timer), Some(interval)) = (&mut this.timer, this.keep_alive) {
+        if let Some((every, timer)) = &mut this.keep_alive {
             if Pin::new(&mut *timer).poll(cx).is_ready() {
-                timer.set_after(interval);
+                timer.set_after(*every);
                 return Poll::Ready(Some(b": keep-alive\n\n".to_vec()));
             }
         }

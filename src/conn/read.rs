@@ -113,7 +113,6 @@ pub(crate) async fn read_head<T: Transport>(
             // begin a valid head (a TLS record, an SSH banner, an HTTP/0.9 line, binary, a
             // bad byte in a field) is refused now, not at the header timeout.
             let complete = match input.check_head() {
-                _ if input.is_empty() => false,
                 Ok(complete) => complete,
                 Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
             };

@@ -1,6 +1,7 @@
 //! Cookie values: percent-encoded when set, decoded when read, and the `Cookie` header read
 //! into its pairs.
 
+use crate::h1::token::is_tchar;
 use crate::percent;
 
 /// Bytes kept as they are in a cookie value; every other byte is percent-encoded.
@@ -38,27 +39,7 @@ fn plain(b: u8) -> bool {
 
 /// A cookie's name must be a token (RFC 6265 §4.1.1).
 pub(crate) fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !name.is_empty() && name.bytes().all(is_tchar)
 }
 
 /// `value` percent-encoded for a cookie.

@@ -6,6 +6,8 @@
 //! strictly; a bare LF, a size that overflows, or an oversized extension or trailer section is
 //! an error.
 
+use super::token::is_tchar;
+
 /// Longest chunk extension accepted on one chunk.
 ///
 /// **Default:** 4 KiB. **Unit:** bytes.
@@ -228,10 +230,7 @@ impl ChunkedDecoder {
             b':' => Ok(State::Trailer { colon: true }),
             b'\t' | b' '..=b'~' | 0x80..=0xff if colon => Ok(State::Trailer { colon }),
             // Before the colon only token characters may appear (field-name).
-            b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~' => {
-                Ok(State::Trailer { colon })
-            }
-            _ if b.is_ascii_alphanumeric() => Ok(State::Trailer { colon }),
+            _ if is_tchar(b) => Ok(State::Trailer { colon }),
             _ => Err(ChunkError("invalid trailer field")),
         }
     }

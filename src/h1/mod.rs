@@ -11,6 +11,7 @@
 //! | `head.rs` | a request head: request line, limits, the parse as a whole |
 //! | `fields.rs` | the fields that frame the body and decide keep-alive |
 //! | `target.rs` | the characters a request target may hold |
+//! | `token.rs` | token characters (methods, field names) |
 //! | `url.rs` | targets to URLs, relative to the connection's base |
 //! | `raw.rs` | a head kept as received, and the room it reuses |
 //! | `build.rs` | the `http_types::Request` for a head, when asked for |
@@ -33,6 +34,7 @@ pub(crate) mod opaque;
 pub(crate) mod raw;
 pub(crate) mod scan;
 pub(crate) mod target;
+pub(crate) mod token;
 pub(crate) mod url;
 
 pub use chunked::{ChunkError, ChunkedDecoder, MAX_CHUNK_EXT, MAX_CHUNK_SIZE_LINE, MAX_TRAILERS};

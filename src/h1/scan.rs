@@ -14,6 +14,7 @@
 
 use super::error::{HeadError, bad};
 use super::target;
+use super::token::is_tchar;
 
 /// Where in a head the next byte falls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,28 +49,6 @@ pub(crate) struct Scan {
     state: State,
     /// Bytes of the head looked at; it cannot outgrow `Config::max_head_bytes`.
     seen: u32,
-}
-
-/// A byte of a token (RFC 9110 §5.6.2): methods and field names.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
 }
 
 /// A byte of a field value: HTAB, visible ASCII, SP, obs-text (RFC 9110 §5.5).
