@@ -94,6 +94,7 @@ mod listener;
 mod logger;
 pub mod memory;
 mod metrics;
+pub mod middleware;
 mod percent;
 mod request;
 mod response;
