@@ -80,6 +80,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 // Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
+mod coding;
 mod config;
 mod conn;
 pub mod cookie;
@@ -133,7 +134,7 @@ pub use config::{
     Config, MAX_BODY_BYTES, MAX_DRAIN_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_TARGET_BYTES,
 };
 pub use error::{Error, Result};
-pub use fs::{FILE_CHUNK, FileResponse, ServeDir};
+pub use fs::{FILE_CHUNK, FileBody, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed};
 pub use health::Health;
 pub use logger::log_requests;

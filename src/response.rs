@@ -4,6 +4,7 @@ use http_types::headers::CONTENT_TYPE;
 use http_types::{Body, Response, StatusCode};
 use serde::Serialize;
 
+use crate::fs::body::FileBody;
 use crate::template::{self, TEXT};
 
 /// Anything a handler can return.
@@ -191,7 +192,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// Reading a response's header as text, the way [`Request::header`](crate::Request::header)
+/// Reading a response's header as text, and reaching the file of a file response, the way [`Request::header`](crate::Request::header)
 /// reads a request's: `Option<&str>`, the first value, the name matched without regard to
 /// case. (http-types' own `Response::header` gives `Option<&HeaderValues>`; a method of this
 /// trait cannot take that name, so it is `header_str`, which `Request` has too.)
@@ -213,6 +214,37 @@ impl<T: Serialize> IntoResponse for Json<T> {
 pub trait ResponseExt {
     /// The first value of the header `name`, as text.
     fn header_str(&self, name: &str) -> Option<&str>;
+
+    /// The file this response sends, if it is a file response ([`FileResponse`](crate::FileResponse),
+    /// [`ServeDir`](crate::ServeDir)). Its `Body` is then empty: the connection sends the file
+    /// itself.
+    ///
+    /// ```
+    /// use smolweb::{IntoResponse, ResponseExt};
+    /// assert!("not a file".into_response().file_body().is_none());
+    /// ```
+    fn file_body(&self) -> Option<&FileBody>;
+
+    /// Takes the file out of a file response, so that a middleware can send something else
+    /// made from it (read it with [`FileBody::into_body`]). The response then has an empty
+    /// body until one is set.
+    ///
+    /// ```
+    /// use smolweb::{FileResponse, IntoResponse, ResponseExt};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("smolweb-take-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("page.html");
+    /// std::fs::write(&path, "<p>hi</p>")?;
+    /// let mut res = FileResponse::open(&path)?.into_response();
+    /// let file = res.take_file_body().unwrap();
+    /// res.set_body(file.into_body()); // the same bytes, now readable by later middleware
+    /// assert!(res.file_body().is_none());
+    /// assert_eq!(res.len(), Some(9));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn take_file_body(&mut self) -> Option<FileBody>;
 }
 
 impl ResponseExt for Response {
@@ -220,5 +252,13 @@ impl ResponseExt for Response {
         self.iter()
             .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
             .map(|(_, values)| values.as_str())
+    }
+
+    fn file_body(&self) -> Option<&FileBody> {
+        self.ext().get::<FileBody>()
+    }
+
+    fn take_file_body(&mut self) -> Option<FileBody> {
+        self.ext_mut().remove::<FileBody>()
     }
 }

@@ -11,7 +11,8 @@
 use std::sync::OnceLock;
 
 use http_types::headers::{
-    ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderName, LAST_MODIFIED,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderName,
+    LAST_MODIFIED, VARY,
 };
 use http_types::{Method, Response, StatusCode, Url};
 
@@ -70,7 +71,15 @@ pub(crate) fn file_response(status: StatusCode) -> Response {
         &TEMPLATE,
         || {
             let mut res = response(StatusCode::Ok);
-            let added: [HeaderName; 4] = [ETAG, LAST_MODIFIED, CONTENT_TYPE, CONTENT_RANGE];
+            let added: [HeaderName; 7] = [
+                ETAG,
+                LAST_MODIFIED,
+                CONTENT_TYPE,
+                CONTENT_RANGE,
+                CACHE_CONTROL,
+                CONTENT_ENCODING,
+                VARY,
+            ];
             for name in &added {
                 res.insert_header(name, "");
             }

@@ -54,7 +54,11 @@ pub(crate) async fn write_response<T: Transport>(
         timeout: reply.timeout,
         metrics: reply.metrics,
     };
-    let file = res.ext_mut().remove::<FileBody>();
+    // A body set on a file response replaces the file; only an empty one leaves it to be sent.
+    let file = res
+        .ext_mut()
+        .remove::<FileBody>()
+        .filter(|_| res.len() == Some(0));
     // The body is read through the response itself (it is an `AsyncRead`): taking it out
     // would make http-types invent a content type.
     let len = match &file {

@@ -9,9 +9,11 @@ pub const FILE_CHUNK: usize = 64 * 1024;
 
 /// The part of a file a response sends, carried in the response's extensions instead of an
 /// `http_types::Body`, so that the connection reaches the file itself (see the `fs` module
-/// docs). Nothing here touches a socket.
+/// docs). Nothing here touches a socket. Middleware reaches it through
+/// [`ResponseExt::file_body`](crate::ResponseExt::file_body) and
+/// [`ResponseExt::take_file_body`](crate::ResponseExt::take_file_body).
 #[derive(Debug)]
-pub(crate) struct FileBody {
+pub struct FileBody {
     pub(crate) file: std::fs::File,
     /// Where the range starts in the file, and how long it is.
     pub(crate) offset: u64,

@@ -4,13 +4,16 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_types::headers::{CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use http_types::headers::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY,
+};
 use http_types::{Method, Response, StatusCode};
 
 use super::body::{FILE_CHUNK, FileBody};
 use super::mime::content_type;
 use super::open::open_nonblocking;
 use super::range::{ByteRange, parse_range};
+use crate::coding::Coding;
 use crate::h1::date;
 use crate::request::Request;
 use crate::response::IntoResponse;
@@ -36,6 +39,11 @@ pub struct FileResponse {
     modified: Option<SystemTime>,
     mime: &'static str,
     chunk: usize,
+    cache_control: Option<String>,
+    /// The coding the file's bytes are in (a precompressed sibling), if any.
+    encoding: Option<Coding>,
+    /// Whether the answer depended on `Accept-Encoding` (`Vary: Accept-Encoding`).
+    vary_encoding: bool,
 }
 
 impl FileResponse {
@@ -66,7 +74,37 @@ impl FileResponse {
             modified: meta.modified().ok(),
             mime,
             chunk: FILE_CHUNK,
+            cache_control: None,
+            encoding: None,
+            vary_encoding: false,
         })
+    }
+
+    /// A file whose bytes are `encoding` of the representation, sent with that
+    /// `Content-Encoding` (a precompressed sibling such as `app.js.br`).
+    pub(crate) fn encoded(mut self, encoding: Option<Coding>, vary: bool) -> Self {
+        self.encoding = encoding;
+        self.vary_encoding = vary;
+        self
+    }
+
+    /// Sets `Cache-Control` on the response (also on its `304`s, as RFC 9110 §15.4.5 asks):
+    /// `"max-age=31536000, immutable"` for fingerprinted assets, `"no-cache"` for a page
+    /// that must be revalidated each time.
+    ///
+    /// **Default:** none (caches then use heuristics on `Last-Modified`).
+    ///
+    /// ```no_run
+    /// use smolweb::{FileResponse, Request, Response, Result};
+    ///
+    /// async fn app_shell(req: Request) -> Result<Response> {
+    ///     Ok(FileResponse::open("dist/index.html")?.cache_control("no-cache").respond_to(&req))
+    /// }
+    /// # let _ = smolweb::Router::new().get("/", app_shell);
+    /// ```
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.cache_control = Some(value.into());
+        self
     }
 
     /// Sets the chunk size (at least 1 byte).
@@ -98,6 +136,15 @@ impl FileResponse {
         // new `String` on every insert.
         let mut res = template::file_response(status);
         res.insert_header(ETAG, etag);
+        if let Some(value) = &self.cache_control {
+            res.insert_header(CACHE_CONTROL, value.as_str());
+        }
+        if let Some(coding) = self.encoding {
+            res.insert_header(CONTENT_ENCODING, coding.token());
+        }
+        if self.vary_encoding {
+            res.insert_header(VARY, "accept-encoding");
+        }
         if let Some(modified) = self.modified_since_epoch() {
             let date = date::format(modified.as_secs());
             res.insert_header(

@@ -16,15 +16,21 @@
 //! than the read. Storage that can stall for long (network file systems) is better served by
 //! a dedicated server.
 //!
-//! Middleware sees a file response with an empty `Body` (`res.len() == Some(0)`); the
-//! `content-length` sent is the file's.
+//! Middleware sees a file response with an empty `Body` (`res.len() == Some(0)`) and the
+//! `FileBody` beside it ([`ResponseExt::file_body`](crate::ResponseExt::file_body)); the
+//! `content-length` sent is the file's. A middleware that wants the bytes takes the
+//! `FileBody` out ([`ResponseExt::take_file_body`](crate::ResponseExt::take_file_body)) and
+//! reads it as a body ([`FileBody::into_body`]). A body set on a file response with
+//! `set_body` (any body but an empty one) replaces the file: it is never silently ignored.
 //!
 //! | file | what it is |
 //! | --- | --- |
 //! | `body.rs` | `FileBody`: the range of an open file a response carries |
 //! | `open.rs` | opening (`O_NONBLOCK`, beneath a root) and positioned reads |
 //! | `file.rs` | `FileResponse`: validators, conditionals, ranges |
+//! | `precompressed.rs` | `name.br`/`.zst`/`.gz` siblings chosen by `Accept-Encoding` |
 //! | `range.rs` | parsing `Range` |
+//! | `reader.rs` | a `FileBody` read as an ordinary body, for middleware |
 //! | `mime.rs` | content types by extension |
 //! | `serve_dir.rs` | `ServeDir`: request paths to files under a root |
 //!
@@ -34,9 +40,11 @@ pub(crate) mod body;
 mod file;
 mod mime;
 mod open;
+mod precompressed;
 mod range;
+mod reader;
 mod serve_dir;
 
-pub use body::FILE_CHUNK;
+pub use body::{FILE_CHUNK, FileBody};
 pub use file::FileResponse;
 pub use serve_dir::ServeDir;
