@@ -311,7 +311,10 @@ impl ServeDir {
 
 /// A `Cache-Control` value per served path.
 #[derive(Clone)]
-struct CachePolicy(Arc<dyn Fn(&Path) -> Option<String> + Send + Sync>);
+struct CachePolicy(Arc<PolicyFn>);
+
+/// What a `CachePolicy` calls: the served path in, the header's value out.
+type PolicyFn = dyn Fn(&Path) -> Option<String> + Send + Sync;
 
 impl std::fmt::Debug for CachePolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
