@@ -98,7 +98,13 @@ fn a_slow_handler_times_out_while_a_fast_one_answers() {
     let addr = support::spawn(app);
 
     let started = Instant::now();
-    let res = run(&[&format!("http://{addr}/slow")]);
+    let slow = curl(&[&format!("http://{addr}/slow")])
+        .spawn()
+        .expect("spawn curl");
+    // The server answers others while the slow one waits.
+    let res = run(&[&format!("http://{addr}/fast")]);
+    assert_eq!((res.status, res.body.as_str()), (200, "fast"));
+    let res = finish(slow);
     assert_eq!(res.status, 503, "{}", res.head);
     assert_eq!(res.body, "request timed out");
     assert!(
