@@ -63,6 +63,83 @@ pub trait Handler: Send + Sync + 'static {
     fn needs_state(&self) -> Option<StateNeed> {
         None
     }
+
+    /// This handler with `middleware` around it, for one route: what
+    /// [`Router::middleware`](crate::Router::middleware) does for a whole router. The
+    /// middleware runs inside the router's, and [`needs_state`](Self::needs_state) is this
+    /// handler's. Calls chain: `h.with(a).with(b)` runs `b`, then `a`, then `h`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smolweb::{Handler, Router, StatusCode, middleware::Timeout, test::TestClient};
+    ///
+    /// async fn slow(_req: smolweb::Request) -> &'static str {
+    ///     async_io::Timer::after(Duration::from_secs(5)).await;
+    ///     "too late"
+    /// }
+    /// let app = Router::new()
+    ///     .get("/slow", slow.with(Timeout::new(Duration::from_millis(50))))
+    ///     .get("/fast", |_| async { "fast" });
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app);
+    ///     assert_eq!(client.get("/slow").send().await.status(), StatusCode::ServiceUnavailable);
+    ///     assert_eq!(client.get("/fast").send().await.text().await, "fast");
+    /// });
+    /// ```
+    fn with<M: Middleware>(self, middleware: M) -> Wrapped
+    where
+        Self: Sized,
+    {
+        Wrapped {
+            middleware: Arc::new(middleware),
+            none: Arc::new([]),
+            inner: Arc::new(self),
+        }
+    }
+}
+
+/// A handler with middleware around it, made by [`Handler::with`].
+///
+/// ```
+/// use smolweb::{Handler, Next, Request, Router};
+///
+/// let wrapped: smolweb::Wrapped = (|_| async { "hi" })
+///     .with(|req: Request, next: Next| async move { next.run(req).await });
+/// let app = Router::new().get("/", wrapped);
+/// # let _ = app;
+/// ```
+#[derive(Clone)]
+pub struct Wrapped {
+    middleware: Arc<dyn Middleware>,
+    /// The empty chain a [`Next`] of this handler starts from, made once.
+    none: Arc<[Arc<dyn Middleware>]>,
+    inner: Arc<dyn Handler>,
+}
+
+impl std::fmt::Debug for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wrapped").finish_non_exhaustive()
+    }
+}
+
+impl Wrapped {
+    fn next(&self) -> Next {
+        Next::new(self.none.clone(), self.inner.clone())
+    }
+}
+
+impl Handler for Wrapped {
+    fn call(&self, req: Request) -> BoxFuture<Response> {
+        self.middleware.handle(req, self.next())
+    }
+
+    fn call_in(&self, req: Request, slot: &mut FutureSlot) {
+        self.middleware.handle_in(req, self.next(), slot);
+    }
+
+    fn needs_state(&self) -> Option<StateNeed> {
+        self.inner.needs_state()
+    }
 }
 
 /// A state type a handler needs (see [`Handler::needs_state`]).

@@ -135,7 +135,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileBody, FileResponse, ServeDir};
-pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed};
+pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed, Wrapped};
 pub use health::Health;
 pub use logger::log_requests;
 pub use metrics::{Metrics, Snapshot};

@@ -376,6 +376,12 @@ impl Request {
         })
     }
 
+    /// Sets the most [`body_bytes`](Self::body_bytes) and the helpers built on it read
+    /// ([`BodyLimit`](crate::middleware::BodyLimit)).
+    pub(crate) fn set_body_limit(&mut self, limit: usize) {
+        self.body_limit = limit;
+    }
+
     pub(crate) fn set_params(&mut self, params: Vec<(Arc<str>, ParamValue)>, wildcard: bool) {
         self.params = params;
         self.wildcard = wildcard;

@@ -127,3 +127,29 @@ fn middleware_costs_the_box_of_the_future_it_awaits() {
     // own future reuses the connection's room.
     assert_eq!(per_request, 5.0);
 }
+
+#[test]
+fn a_whole_file_costs_what_it_always_did() {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    let dir = std::env::temp_dir().join(format!("smolweb-alloc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: Arc<PathBuf> = Arc::new(dir.join("hello.txt"));
+    std::fs::write(&*path, b"Hello, file!").unwrap();
+    let served = path.clone();
+    let router = Router::new().get("/f", move |req: Request| {
+        let path = served.clone();
+        async move {
+            smolweb::FileResponse::open(&*path)
+                .expect("open")
+                .respond_to(&req)
+        }
+    });
+    let per_request = allocations_per_request(router, "/f", b"Hello, file!");
+    let _ = std::fs::remove_dir_all(&dir);
+    // A plain file answer (no `Range`): the response's header map and extensions, the etag
+    // and date strings, the open. The file body may hold a sequence of segments (multipart
+    // ranges) without adding an allocation here.
+    assert_eq!(per_request, 12.0);
+}

@@ -1,6 +1,7 @@
-//! Sending a [`FileBody`] after its response head: chunks copied through the write buffer
-//! (`pread`, then `send`), or, with the `sendfile` feature, `sendfile` on threads where it is
-//! allowed (`zero_copy.rs` says why that is safe).
+//! Sending a [`FileBody`] after its response head, segment by segment: bytes (the boundaries
+//! and part headers of a multipart body) are appended to the write buffer; file ranges are
+//! copied through it in chunks (`pread`, then `send`), or, with the `sendfile` feature, sent
+//! with `sendfile` on threads where it is allowed (`zero_copy.rs` says why that is safe).
 //!
 //! Both loops write only through the socket module. A client that goes away fails the next
 //! `send` or `sendfile` with `EPIPE`/`ECONNRESET`, the connection ends, and the file and the
@@ -10,32 +11,63 @@ use std::io;
 
 use super::send::Out;
 use crate::fs::body::{FileBody, shrank};
+use crate::fs::multipart::Segment;
 use crate::transport::Transport;
 
-/// Sends `body` after the response head already in `out`, reusing `out` throughout.
-pub(crate) async fn send_file<T: Transport>(
-    w: &Out<'_, T>,
-    out: &mut Vec<u8>,
-    mut body: FileBody,
-) -> io::Result<()> {
-    if body.len > body.chunk as u64 && sendfile::send(w, out, &mut body).await? {
-        return Ok(());
-    }
-    send_copied(w, out, body).await
+/// What of a file range is left to send.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    offset: u64,
+    len: u64,
 }
 
-/// The range in chunks read into `out` (after the head, for the first) and sent from there.
-async fn send_copied<T: Transport>(
+/// Sends `body` after the response head already in `out`, reusing `out` throughout. What is
+/// in `out` goes out with the next segment's bytes: the head with the first chunk of the
+/// file, a part's head with its range.
+pub(crate) async fn send_file<T: Transport>(
     w: &Out<'_, T>,
     out: &mut Vec<u8>,
     body: FileBody,
 ) -> io::Result<()> {
+    for segment in body.segments() {
+        match segment {
+            Segment::Bytes(bytes) => {
+                out.extend_from_slice(bytes);
+                if out.len() >= body.chunk {
+                    w.send(out).await?;
+                    out.clear();
+                }
+            }
+            Segment::File { offset, len } => {
+                let mut span = Span { offset, len };
+                if len > body.chunk as u64 && sendfile::send(w, out, &body, &mut span).await? {
+                    continue;
+                }
+                send_copied(w, out, &body, span).await?;
+            }
+        }
+    }
+    if !out.is_empty() {
+        w.send(out).await?;
+        out.clear();
+    }
+    Ok(())
+}
+
+/// The range in chunks read into `out` (after what it holds, for the first) and sent from
+/// there; the last chunk is left in `out` for what follows (or the final send).
+async fn send_copied<T: Transport>(
+    w: &Out<'_, T>,
+    out: &mut Vec<u8>,
+    body: &FileBody,
+    span: Span,
+) -> io::Result<()> {
     let head = out.len();
-    let first = usize::try_from(body.len)
+    let first = usize::try_from(span.len)
         .unwrap_or(usize::MAX)
         .min(body.chunk);
     out.resize(head + first, 0);
-    let (mut pos, mut left, mut filled) = (body.offset, body.len, head);
+    let (mut pos, mut left, mut filled) = (span.offset, span.len, head);
     loop {
         while left > 0 && filled < out.len() {
             let want = (out.len() - filled).min(usize::try_from(left).unwrap_or(usize::MAX));
@@ -45,11 +77,12 @@ async fn send_copied<T: Transport>(
             }
             (filled, pos, left) = (filled + n, pos + n as u64, left - n as u64);
         }
-        w.send(&out[..filled]).await?;
-        filled = 0;
         if left == 0 {
+            out.truncate(filled);
             return Ok(());
         }
+        w.send(&out[..filled]).await?;
+        filled = 0;
     }
 }
 
@@ -59,6 +92,7 @@ mod sendfile {
     use std::task::Poll;
 
     use super::super::send::{Out, send_all_with};
+    use super::Span;
     use crate::deadline::{Deadline, Timeout};
     use crate::fs::body::{FileBody, shrank};
     use crate::socket::{SendFile, TcpTransport};
@@ -67,16 +101,17 @@ mod sendfile {
     /// At most this much per `sendfile` call, so one response cannot hold the thread for long.
     const MAX_PER_CALL: usize = 1 << 20;
 
-    /// Sends the head in `out`, then the range of `body`, with `sendfile` where that is
-    /// allowed: a TCP transport on a thread that holds SIGPIPE blocked. The head goes with
-    /// `MSG_MORE`, so it shares segments with the file.
+    /// Sends what is in `out` (the head), then `span` of `body`'s file, with `sendfile` where
+    /// that is allowed: a TCP transport on a thread that holds SIGPIPE blocked. The head goes
+    /// with `MSG_MORE`, so it shares segments with the file.
     ///
-    /// Returns `false` if it did not send everything: `body` then says what is left, and
+    /// Returns `false` if it did not send everything: `span` then says what is left, and
     /// `out` holds the head still to send (or is empty if it went); the caller copies the rest.
     pub(super) async fn send<T: Transport>(
         w: &Out<'_, T>,
         out: &mut Vec<u8>,
-        body: &mut FileBody,
+        body: &FileBody,
+        span: &mut Span,
     ) -> io::Result<bool> {
         let timeout = w.timeout;
         let Some(tcp) = (w.transport as &dyn std::any::Any).downcast_ref::<TcpTransport>() else {
@@ -92,15 +127,15 @@ mod sendfile {
         out.clear();
         let mut deadline = Deadline::new();
         std::future::poll_fn(|cx| {
-            while body.len > 0 {
-                let count = usize::try_from(body.len)
+            while span.len > 0 {
+                let count = usize::try_from(span.len)
                     .unwrap_or(usize::MAX)
                     .min(MAX_PER_CALL);
-                match tcp.poll_send_file(cx, &body.file, &mut body.offset, count) {
+                match tcp.poll_send_file(cx, &body.file, &mut span.offset, count) {
                     Poll::Ready(Ok(SendFile::Sent(0))) => return Poll::Ready(Err(shrank())),
                     Poll::Ready(Ok(SendFile::Sent(n))) => {
                         w.metrics.zero_copy(n);
-                        body.len -= n as u64;
+                        span.len -= n as u64;
                         deadline.reset();
                     }
                     Poll::Ready(Ok(SendFile::NotHere)) => return Poll::Ready(Ok(false)),
@@ -122,13 +157,15 @@ mod sendfile {
     use std::io;
 
     use super::super::send::Out;
+    use super::Span;
     use crate::fs::body::FileBody;
     use crate::transport::Transport;
 
     pub(super) async fn send<T: Transport>(
         _w: &Out<'_, T>,
         _out: &mut Vec<u8>,
-        _body: &mut FileBody,
+        _body: &FileBody,
+        _span: &mut Span,
     ) -> io::Result<bool> {
         Ok(false)
     }

@@ -62,7 +62,7 @@ pub(crate) async fn write_response<T: Transport>(
     // The body is read through the response itself (it is an `AsyncRead`): taking it out
     // would make http-types invent a content type.
     let len = match &file {
-        Some(file) => Some(file.len),
+        Some(file) => Some(file.len()),
         None => res.len().map(|n| n as u64),
     };
     let mut after = reply.after;

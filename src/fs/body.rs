@@ -1,31 +1,94 @@
-//! [`FileBody`]: the part of an open file a response sends, which the connection writes.
+//! [`FileBody`]: what of an open file a response sends — one range, or the parts of a
+//! multipart body — which the connection writes.
 
 use std::io;
+
+use super::multipart::{Parts, Segment};
 
 /// Default size of the chunks a file is read and sent in.
 ///
 /// **Default:** 64 KiB. **Unit:** bytes.
 pub const FILE_CHUNK: usize = 64 * 1024;
 
-/// The part of a file a response sends, carried in the response's extensions instead of an
+/// What of a file a response sends, carried in the response's extensions instead of an
 /// `http_types::Body`, so that the connection reaches the file itself (see the `fs` module
-/// docs). Nothing here touches a socket. Middleware reaches it through
+/// docs): a sequence of [`Segment`]s, bytes to send as they are and ranges of the file.
+/// Nothing here touches a socket. Middleware reaches it through
 /// [`ResponseExt::file_body`](crate::ResponseExt::file_body) and
 /// [`ResponseExt::take_file_body`](crate::ResponseExt::take_file_body).
 #[derive(Debug)]
 pub struct FileBody {
     pub(crate) file: std::fs::File,
-    /// Where the range starts in the file, and how long it is.
-    pub(crate) offset: u64,
-    pub(crate) len: u64,
     /// The most read (and sent) at once.
     pub(crate) chunk: usize,
+    layout: Layout,
+}
+
+/// The segments of a body. One range (the whole file, or a single `Range`) is held inline,
+/// so a plain file response allocates nothing for it.
+#[derive(Debug)]
+enum Layout {
+    Range { offset: u64, len: u64 },
+    Parts(Parts),
 }
 
 impl FileBody {
+    /// `len` bytes of `file` from `offset`.
+    pub(crate) fn range(file: std::fs::File, offset: u64, len: u64, chunk: usize) -> Self {
+        FileBody {
+            file,
+            chunk,
+            layout: Layout::Range { offset, len },
+        }
+    }
+
+    /// A multipart body of `file`'s ranges.
+    pub(crate) fn parts(file: std::fs::File, parts: Parts, chunk: usize) -> Self {
+        FileBody {
+            file,
+            chunk,
+            layout: Layout::Parts(parts),
+        }
+    }
+
+    /// The length of the whole body, every segment's together (the `Content-Length`).
+    pub(crate) fn total_len(&self) -> u64 {
+        match &self.layout {
+            Layout::Range { len, .. } => *len,
+            Layout::Parts(parts) => parts.len(),
+        }
+    }
+
+    /// The segments, in the order they are sent.
+    pub(crate) fn segments(&self) -> Segments<'_> {
+        Segments { body: self, at: 0 }
+    }
+
     /// Reads from `pos` into `buf` (a positioned read: no seek, no shared file offset).
     pub(crate) fn read_at(&self, buf: &mut [u8], pos: u64) -> io::Result<usize> {
         super::open::read_at(&self.file, buf, pos)
+    }
+}
+
+/// The segments of a [`FileBody`], in order (see [`FileBody::segments`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Segments<'a> {
+    body: &'a FileBody,
+    at: usize,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = Segment<'a>;
+
+    fn next(&mut self) -> Option<Segment<'a>> {
+        let segment = match &self.body.layout {
+            &Layout::Range { offset, len } => {
+                (self.at == 0).then_some(Segment::File { offset, len })
+            }
+            Layout::Parts(parts) => parts.segment(self.at),
+        };
+        self.at += usize::from(segment.is_some());
+        segment
     }
 }
 

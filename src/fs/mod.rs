@@ -11,6 +11,11 @@
 //! (64 KiB by default) however large it is. If the client goes away, the send fails with
 //! `EPIPE`/`ECONNRESET`, the connection ends, and the file and buffer are dropped at once.
 //!
+//! A `Range` of several ranges is answered with a `multipart/byteranges` body whose part
+//! headers and boundaries are bytes held in the `FileBody` between its file ranges: the
+//! connection writes them through the same buffer, and each range goes the same way as a
+//! single one (copied, or `sendfile`), so the file is never read into memory whole.
+//!
 //! Opening, `fstat` and reads run inline on the executor thread, as nginx does: for files in
 //! the page cache they take microseconds, and a hop to a thread pool per read would cost more
 //! than the read. Storage that can stall for long (network file systems) is better served by
@@ -25,11 +30,12 @@
 //!
 //! | file | what it is |
 //! | --- | --- |
-//! | `body.rs` | `FileBody`: the range of an open file a response carries |
+//! | `body.rs` | `FileBody`: what of an open file a response carries, as segments |
+//! | `multipart.rs` | the parts and boundary of a `multipart/byteranges` body |
 //! | `open.rs` | opening (`O_NONBLOCK`, beneath a root) and positioned reads |
 //! | `file.rs` | `FileResponse`: validators, conditionals, ranges |
 //! | `precompressed.rs` | `name.br`/`.zst`/`.gz` siblings chosen by `Accept-Encoding` |
-//! | `range.rs` | parsing `Range` |
+//! | `range.rs` | parsing `Range`: limits, coalescing |
 //! | `reader.rs` | a `FileBody` read as an ordinary body, for middleware |
 //! | `mime.rs` | content types by extension |
 //! | `serve_dir.rs` | `ServeDir`: request paths to files under a root |
@@ -39,6 +45,7 @@
 pub(crate) mod body;
 mod file;
 mod mime;
+pub(crate) mod multipart;
 mod open;
 mod precompressed;
 mod range;

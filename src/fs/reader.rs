@@ -9,9 +9,10 @@ use futures_lite::AsyncRead;
 use http_types::Body;
 
 use super::body::{FileBody, shrank};
+use super::multipart::Segment;
 
 impl FileBody {
-    /// How many bytes the connection would send: the length of the range.
+    /// How many bytes the connection would send: the range's, or a multipart body's whole.
     ///
     /// ```
     /// use smolweb::{FileResponse, IntoResponse, ResponseExt};
@@ -26,12 +27,12 @@ impl FileBody {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn len(&self) -> u64 {
-        self.len
+        self.total_len()
     }
 
-    /// Whether the range is empty.
+    /// Whether there is nothing to send.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.total_len() == 0
     }
 
     /// The same bytes as an `http_types::Body` of known length, read from the file in
@@ -56,10 +57,10 @@ impl FileBody {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn into_body(self) -> Body {
-        let (len, chunk) = (self.len, self.chunk);
+        let (len, chunk) = (self.total_len(), self.chunk);
         let reader = FileReader {
-            pos: self.offset,
-            left: self.len,
+            segment: 0,
+            within: 0,
             body: self,
         };
         let len = usize::try_from(len).ok();
@@ -70,12 +71,12 @@ impl FileBody {
     }
 }
 
-/// The range of a `FileBody`, read in order.
+/// The segments of a `FileBody`, read in order.
 struct FileReader {
     body: FileBody,
-    /// The next byte to read, and how many are left.
-    pos: u64,
-    left: u64,
+    /// The segment being read, and how far into it.
+    segment: usize,
+    within: u64,
 }
 
 impl AsyncRead for FileReader {
@@ -86,18 +87,37 @@ impl AsyncRead for FileReader {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.left == 0 || buf.is_empty() {
-            return Poll::Ready(Ok(0));
+        loop {
+            let Some(segment) = this.body.segments().nth(this.segment) else {
+                return Poll::Ready(Ok(0));
+            };
+            let (n, len) = match segment {
+                Segment::Bytes(bytes) => {
+                    let rest = &bytes[this.within as usize..];
+                    let n = rest.len().min(buf.len());
+                    buf[..n].copy_from_slice(&rest[..n]);
+                    (n, bytes.len() as u64)
+                }
+                Segment::File { offset, len } => {
+                    let left = len - this.within;
+                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let n = match want {
+                        0 => 0,
+                        _ => this.body.read_at(&mut buf[..want], offset + this.within)?,
+                    };
+                    if n == 0 && want > 0 {
+                        return Poll::Ready(Err(shrank()));
+                    }
+                    (n, len)
+                }
+            };
+            this.within += n as u64;
+            if this.within == len {
+                (this.segment, this.within) = (this.segment + 1, 0);
+            }
+            if n > 0 || buf.is_empty() {
+                return Poll::Ready(Ok(n));
+            }
         }
-        let want = buf
-            .len()
-            .min(usize::try_from(this.left).unwrap_or(usize::MAX));
-        let n = this.body.read_at(&mut buf[..want], this.pos)?;
-        if n == 0 {
-            return Poll::Ready(Err(shrank()));
-        }
-        this.pos += n as u64;
-        this.left -= n as u64;
-        Poll::Ready(Ok(n))
     }
 }
