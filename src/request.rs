@@ -113,7 +113,9 @@ impl Request {
         self.inner.method()
     }
 
-    /// The full URL (scheme `http`, host from the `Host` header or the absolute-form target).
+    /// The full URL (scheme `http`, or `https` over TLS; host from the `Host` header or the
+    /// absolute-form target). Behind [`TrustedProxies`](crate::middleware::TrustedProxies),
+    /// the scheme and host the client used, as the trusted proxy forwarded them.
     pub fn url(&self) -> &Url {
         self.inner.http().url()
     }

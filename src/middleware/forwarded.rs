@@ -151,7 +151,7 @@ fn forwarded_node(value: &str) -> Node {
         Some((host, port)) => (host, Some(port)),
         None => (value, None),
     };
-    match (host.parse::<Ipv4Addr>(), port.map_or(true, is_port)) {
+    match (host.parse::<Ipv4Addr>(), port.is_none_or(is_port)) {
         (Ok(v4), true) => Node::Ip(IpAddr::V4(v4)),
         _ => Node::Invalid,
     }

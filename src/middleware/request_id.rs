@@ -44,6 +44,25 @@ pub const MAX_REQUEST_ID_BYTES: usize = 128;
 ///     assert_eq!(res.text().await, format!("id {id}"));
 /// });
 /// ```
+///
+/// Behind a proxy, with [`TrustedProxies`](super::TrustedProxies) added first:
+///
+/// ```
+/// use smolweb::middleware::{RequestId, TrustedProxies};
+/// use smolweb::{Router, test::TestClient};
+///
+/// let app = Router::new()
+///     .get("/", |_| async { "hi" })
+///     .middleware(TrustedProxies::new(["10.0.0.0/8"]).unwrap())
+///     .middleware(RequestId::new());
+/// smol::block_on(async {
+///     let proxy = TestClient::new(app).peer_addr("10.0.0.1:50000".parse().unwrap());
+///     let res = proxy.get("/").header("x-request-id", "edge-7f3a").send().await;
+///     assert_eq!(res.header("x-request-id"), Some("edge-7f3a"));
+///     let res = proxy.get("/").header("x-request-id", "has space").send().await;
+///     assert_ne!(res.header("x-request-id"), Some("has space")); // not sane: replaced
+/// });
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequestId {
     header: HeaderName,
