@@ -19,8 +19,14 @@
 //! every instance) or is made at start-up. Needs the `sessions` feature. Every response says
 //! which process served it in `x-served-by`.
 //!
+//! With `--cors-origin ORIGIN` (repeatable, or comma-separated: `https://app.example`), pages
+//! of those origins may call the API from a browser with the session cookie: CORS with
+//! credentials, preflights answered for `GET`, `POST`, `PUT`, `DELETE` and `Content-Type`.
+//!
 //! ```sh
 //! cargo run --example notes --features sessions -- 127.0.0.1:8080
+//! cargo run --example notes --features sessions -- 127.0.0.1:8080 \
+//!     --cors-origin https://app.example --cors-origin http://localhost:3000
 //! curl -c jar -b jar -d 'user=ada&password=secret' http://127.0.0.1:8080/login
 //! curl -b jar -H 'content-type: application/json' \
 //!     -d '{"title":"milk","body":"2 l","tags":["shop"]}' http://127.0.0.1:8080/notes
@@ -33,12 +39,14 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use smolweb::cookie::Key;
+use smolweb::middleware::Cors;
 use smolweb::session::{MemoryStore, Session, Sessions};
 use smolweb::sse::{Event, Sse};
-use smolweb::{Error, Json, Request, Response, Result, Router, StatusCode};
+use smolweb::{Error, Json, Method, Request, Response, Result, Router, StatusCode};
 
 /// A note as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -219,8 +227,17 @@ pub fn app(key: Key) -> Router {
 /// The whole application with `sessions` (in Redis, say, for several instances). Every
 /// response says which process served it (`x-served-by`), to watch a load balancer at work.
 pub fn app_with(sessions: Sessions) -> Router {
-    Router::new()
-        .post("/login", login)
+    app_with_cors(sessions, None)
+}
+
+/// [`app_with`], and with `cors` (outermost, so that it answers preflights before the
+/// session is loaded and for every path) if given.
+pub fn app_with_cors(sessions: Sessions, cors: Option<Cors>) -> Router {
+    let app = match cors {
+        Some(cors) => Router::new().middleware(cors),
+        None => Router::new(),
+    };
+    app.post("/login", login)
         .post("/logout", logout)
         .get("/me", me)
         .get("/notes", list)
@@ -243,12 +260,37 @@ async fn served_by(req: Request, next: smolweb::Next) -> Response {
 
 const USAGE: support::Usage = support::Usage {
     name: "notes",
-    args: "[ADDR] [--sessions redis://HOST:PORT]",
+    args: "[ADDR] [--sessions redis://HOST:PORT] [--cors-origin ORIGIN]...",
     about: "A notes API on ADDR (default 127.0.0.1:8080): POST /login (user, password=secret),
 GET /me, GET|POST /notes, GET|PUT|DELETE /notes/:id, GET /events (server-sent events).
 Sessions are kept in memory, or in Redis with --sessions (feature redis); the session key is
-NOTES_KEY (64 hex digits; several instances must share it) or made at start-up.",
+NOTES_KEY (64 hex digits; several instances must share it) or made at start-up.
+--cors-origin ORIGIN (repeatable, or comma-separated) lets pages of ORIGIN (scheme://host[:port])
+call the API from a browser, cookies included.",
 };
+
+/// CORS for `origins` (each maybe a comma-separated list), with credentials; `None` if none.
+pub fn cors(
+    origins: &[String],
+) -> std::result::Result<Option<Cors>, smolweb::middleware::InvalidOrigin> {
+    let origins: Vec<&str> = origins
+        .iter()
+        .flat_map(|o| o.split(','))
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let cors = Cors::new()
+        .try_allow_origins(origins)?
+        .allow_methods([Method::Get, Method::Post, Method::Put, Method::Delete])
+        .allow_headers(["content-type"])
+        .expose_headers(["location", "x-served-by"])
+        .allow_credentials(true)
+        .max_age(Duration::from_secs(600));
+    Ok(Some(cors))
+}
 
 /// The session key: `NOTES_KEY` (hex) if set, else a new one.
 fn session_key() -> Key {
@@ -267,10 +309,14 @@ fn session_key() -> Key {
 
 #[allow(dead_code)]
 fn main() {
-    let (args, options) = USAGE.parse_with(1, &["--sessions"]);
+    let (args, options) = USAGE.parse_repeated(1, &["--sessions", "--cors-origin"]);
     let addr = args.first().map_or(support::DEFAULT_ADDR, String::as_str);
+    if options[0].len() > 1 {
+        USAGE.refuse("--sessions given more than once (see --help)");
+    }
+    let cors = cors(&options[1]).unwrap_or_else(|e| USAGE.refuse(e));
     let key = session_key();
-    let sessions = match options[0].as_deref() {
+    let sessions = match options[0].first().map(String::as_str) {
         None | Some("memory") => Sessions::new(MemoryStore::new(), key),
         #[cfg(feature = "redis")]
         Some(url) => match smolweb::session::RedisStore::open(url) {
@@ -282,5 +328,5 @@ fn main() {
     };
     let server = USAGE.bind(addr);
     println!("notes on {}", support::url(&server));
-    USAGE.exit(server.run(app_with(sessions)));
+    USAGE.exit(server.run(app_with_cors(sessions, cors)));
 }

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -57,7 +57,17 @@ pub struct Request {
     state: Option<State>,
     remote: Remote,
     body_limit: usize,
+    /// Set by [`TrustedProxies`](crate::middleware::TrustedProxies) when the peer is one of
+    /// its proxies: the client address the forwarding headers gave, if they gave one.
+    proxied: Option<Option<IpAddr>>,
+    /// Set by [`RequestId`](crate::middleware::RequestId).
+    request_id: Option<Arc<str>>,
 }
+
+/// A request's id as [`RequestId`](crate::middleware::RequestId) puts it on the response's
+/// extensions, for middleware outside it ([`log_requests`](crate::log_requests)) to read.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseRequestId(pub(crate) Arc<str>);
 
 impl Request {
     /// Wraps an `http_types::Request`, for calling handlers directly (in tests, say).
@@ -78,6 +88,8 @@ impl Request {
             state: None,
             remote: Remote::default(),
             body_limit: MAX_BODY_BYTES,
+            proxied: None,
+            request_id: None,
         }
     }
 
@@ -91,6 +103,8 @@ impl Request {
             state: None,
             remote,
             body_limit,
+            proxied: None,
+            request_id: None,
         }
     }
 
@@ -99,7 +113,9 @@ impl Request {
         self.inner.method()
     }
 
-    /// The full URL (scheme `http`, host from the `Host` header or the absolute-form target).
+    /// The full URL (scheme `http`, or `https` over TLS; host from the `Host` header or the
+    /// absolute-form target). Behind [`TrustedProxies`](crate::middleware::TrustedProxies),
+    /// the scheme and host the client used, as the trusted proxy forwarded them.
     pub fn url(&self) -> &Url {
         self.inner.http().url()
     }
@@ -457,6 +473,76 @@ impl Request {
     /// The client's address, when served over TCP.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.remote.peer
+    }
+
+    /// The client's address: the one [`TrustedProxies`](crate::middleware::TrustedProxies)
+    /// found in the forwarding headers of a request that came through a trusted proxy, else
+    /// the peer's own ([`peer_addr`](Self::peer_addr)); `None` when neither is known (a
+    /// Unix-domain socket, a request built with [`from_http`](Self::from_http)).
+    ///
+    /// An address without a port: a forwarded client's port is rarely sent, and it would
+    /// be the port the client used towards the first proxy, of no use here.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, SocketAddr};
+    /// use smolweb::{middleware::TrustedProxies, Request, Router, test::TestClient};
+    ///
+    /// let app = Router::new()
+    ///     .get("/", |req: Request| async move { format!("{:?}", req.remote_addr()) })
+    ///     .middleware(TrustedProxies::new(["127.0.0.1"]).unwrap());
+    /// let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app).peer_addr(peer);
+    ///     let res = client.get("/").header("x-forwarded-for", "203.0.113.7").send().await;
+    ///     assert_eq!(res.text().await, "Some(203.0.113.7)");
+    ///     assert_eq!(client.get("/").send().await.text().await, "Some(127.0.0.1)");
+    /// });
+    /// ```
+    pub fn remote_addr(&self) -> Option<IpAddr> {
+        match self.proxied {
+            Some(Some(client)) => Some(client),
+            _ => self.remote.peer.map(|peer| peer.ip()),
+        }
+    }
+
+    /// True when [`TrustedProxies`](crate::middleware::TrustedProxies) ran before this point
+    /// and found the peer to be one of its proxies: the request's forwarding headers (and
+    /// the headers such a proxy sets, like `X-Request-Id`) are then the proxy's word.
+    ///
+    /// ```
+    /// # use smolweb::{http::{Method, Url}, Request};
+    /// # let req = Request::from_http(smolweb::http::Request::new(Method::Get, Url::parse("http://x/").unwrap()));
+    /// assert!(!req.via_trusted_proxy()); // no TrustedProxies ran
+    /// ```
+    pub fn via_trusted_proxy(&self) -> bool {
+        self.proxied.is_some()
+    }
+
+    /// Records that the peer is a trusted proxy, and the client address it forwarded.
+    pub(crate) fn set_proxied(&mut self, client: Option<IpAddr>) {
+        self.proxied = Some(client);
+    }
+
+    /// The request's id, set by [`RequestId`](crate::middleware::RequestId) when it ran
+    /// before this point.
+    ///
+    /// ```
+    /// use smolweb::{middleware::RequestId, Request, Router, test::TestClient};
+    /// let app = Router::new()
+    ///     .get("/", |req: Request| async move { req.request_id().unwrap_or("none").to_string() })
+    ///     .middleware(RequestId::new());
+    /// smol::block_on(async {
+    ///     let res = TestClient::new(app).get("/").send().await;
+    ///     let header = res.header("x-request-id").unwrap().to_string();
+    ///     assert_eq!(res.text().await, header);
+    /// });
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    pub(crate) fn set_request_id(&mut self, id: Arc<str>) {
+        self.request_id = Some(id);
     }
 
     /// The process at the other end, for a request that came over a Unix-domain socket

@@ -179,3 +179,57 @@ fn the_example_runs() {
     assert_eq!(res.status, 401);
     assert_eq!(res.header("content-type"), Some("application/json"));
 }
+
+/// `--cors-origin`: curl's preflight from that origin gets the CORS answer (with
+/// credentials), one from another origin does not; an actual request gets the origin back.
+#[test]
+fn the_cors_origin_flag_allows_that_origin() {
+    let ex = support::Example::start(
+        "notes",
+        &["--cors-origin", "https://app.example,http://localhost:3000"],
+    );
+    let url = format!("http://{}/notes/1", ex.addr);
+    let preflight = |origin: &str| {
+        support::curl(&[
+            "-X",
+            "OPTIONS",
+            "-H",
+            &format!("Origin: {origin}"),
+            "-H",
+            "Access-Control-Request-Method: PUT",
+            "-H",
+            "Access-Control-Request-Headers: content-type",
+            &url,
+        ])
+    };
+    let res = preflight("http://localhost:3000");
+    assert_eq!(res.status, 204, "{res:?}");
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+    assert_eq!(res.header("access-control-allow-credentials"), Some("true"));
+    assert!(
+        res.header("access-control-allow-methods")
+            .unwrap()
+            .contains("PUT")
+    );
+    let res = preflight("https://evil.example");
+    assert_eq!(res.status, 403);
+    assert_eq!(res.header("access-control-allow-origin"), None);
+    let res = support::curl(&[
+        "-H",
+        "Origin: https://app.example",
+        &format!("http://{}/notes", ex.addr),
+    ]);
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(
+        res.header("access-control-expose-headers")
+            .unwrap()
+            .contains("x-served-by")
+    );
+}

@@ -29,16 +29,33 @@ impl Usage {
 
     /// [`parse`](Self::parse), also taking the options named in `options` (each followed by
     /// its value: `--sessions redis://host`); returns the positional arguments and the value
-    /// of each option given, in the order of `options`.
+    /// of each option given, in the order of `options`. An option given twice is refused.
     pub fn parse_with(&self, max: usize, options: &[&str]) -> (Vec<String>, Vec<Option<String>>) {
+        let (args, values) = self.parse_repeated(max, options);
+        let values = values
+            .into_iter()
+            .zip(options)
+            .map(|(mut given, option)| {
+                if given.len() > 1 {
+                    self.refuse(format!("{option} given more than once (see --help)"));
+                }
+                given.pop()
+            })
+            .collect();
+        (args, values)
+    }
+
+    /// [`parse_with`](Self::parse_with) for options that may be given several times
+    /// (`--cors-origin A --cors-origin B`): every value of each, in the order given.
+    pub fn parse_repeated(&self, max: usize, options: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
         let mut args: Vec<String> = std::env::args().skip(1).collect();
-        let mut values = vec![None; options.len()];
+        let mut values = vec![Vec::new(); options.len()];
         for (i, option) in options.iter().enumerate() {
-            if let Some(at) = args.iter().position(|a| a == option) {
+            while let Some(at) = args.iter().position(|a| a == option) {
                 if at + 1 >= args.len() {
                     self.refuse(format!("{option} needs a value (see --help)"));
                 }
-                values[i] = Some(args.remove(at + 1));
+                values[i].push(args.remove(at + 1));
                 args.remove(at);
             }
         }

@@ -7,6 +7,11 @@
 //!
 //! | file | piece |
 //! | --- | --- |
+//! | `cors.rs` | [`Cors`]: cross-origin requests allowed, preflights answered |
+//! | `proxy.rs` | [`TrustedProxies`]: client address, scheme and host from trusted proxies |
+//! | `forwarded.rs` | reading `Forwarded` (RFC 7239) and `X-Forwarded-For` (for `proxy.rs`) |
+//! | `cidr.rs` | address ranges (`10.0.0.0/8`) and [`ProxyConfigError`] (for `proxy.rs`) |
+//! | `request_id.rs` | [`RequestId`]: an id per request, on the request and the response |
 //! | `timeout.rs` | [`Timeout`]: `503` when the handler takes longer than a duration |
 //! | `concurrency.rs` | [`ConcurrencyLimit`]: at most N requests in the handler, `503` past it |
 //! | `body_limit.rs` | [`BodyLimit`]: the buffered body limit, per route |
@@ -41,14 +46,23 @@
 //! ```
 
 mod body_limit;
+mod cidr;
 #[cfg(feature = "compression")]
 mod compress;
 mod concurrency;
+mod cors;
+mod forwarded;
+mod proxy;
+mod request_id;
 mod timeout;
 mod vary;
 
 pub use body_limit::BodyLimit;
+pub use cidr::ProxyConfigError;
 #[cfg(feature = "compression")]
 pub use compress::{COMPRESS_WHOLE_MAX, Compression};
 pub use concurrency::ConcurrencyLimit;
+pub use cors::{Cors, InvalidOrigin};
+pub use proxy::TrustedProxies;
+pub use request_id::{MAX_REQUEST_ID_BYTES, RequestId};
 pub use timeout::Timeout;

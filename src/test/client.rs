@@ -2,7 +2,9 @@
 //! connection served by the application, as a socket's would be.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -11,8 +13,9 @@ use serde::Serialize;
 
 use super::jar::Jar;
 use super::response::TestResponse;
-use crate::memory;
+use crate::memory::{self, MemoryStream};
 use crate::service::Service;
+use crate::transport::Transport;
 
 /// How long a request may wait for the server at any one point, unless
 /// [`TestClient::timeout`] says otherwise.
@@ -50,6 +53,7 @@ pub struct TestClient {
     service: Service,
     jar: Arc<Mutex<Jar>>,
     timeout: Duration,
+    peer: Option<SocketAddr>,
 }
 
 impl fmt::Debug for TestClient {
@@ -57,6 +61,7 @@ impl fmt::Debug for TestClient {
         f.debug_struct("TestClient")
             .field("cookies", &self.jar().all().len())
             .field("timeout", &self.timeout)
+            .field("peer", &self.peer)
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +74,27 @@ impl TestClient {
             service: app.into(),
             jar: Arc::default(),
             timeout: TEST_TIMEOUT,
+            peer: None,
         }
+    }
+
+    /// Makes requests come from `peer`, as [`Request::peer_addr`](crate::Request::peer_addr)
+    /// sees it (to test what depends on the client's address, such as
+    /// [`TrustedProxies`](crate::middleware::TrustedProxies)).
+    ///
+    /// **Default:** none (requests have no peer address, as over a memory pipe).
+    ///
+    /// ```
+    /// use smolweb::{Request, Router, test::TestClient};
+    /// let app = Router::new().get("/", |req: Request| async move { format!("{:?}", req.peer_addr()) });
+    /// smol::block_on(async {
+    ///     let client = TestClient::new(app).peer_addr("192.0.2.1:5000".parse().unwrap());
+    ///     assert_eq!(client.get("/").send().await.text().await, "Some(192.0.2.1:5000)");
+    /// });
+    /// ```
+    pub fn peer_addr(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 
     /// Sets how long a request may wait for the server at any one point before the test
@@ -235,6 +260,10 @@ impl TestRequest {
         } = self;
         let (stream, server) = memory::pair();
         let service = client.service.clone();
+        let server = WithPeer {
+            inner: server,
+            peer: client.peer,
+        };
         let conn = smol::spawn(async move { service.serve_connection(server).await });
         let (reader, mut writer) = futures_lite::io::split(stream);
 
@@ -306,5 +335,29 @@ impl TestRequest {
         }
         drop(jar);
         res
+    }
+}
+
+/// The server's end of a test connection, with the peer address the client was given.
+struct WithPeer {
+    inner: MemoryStream,
+    peer: Option<SocketAddr>,
+}
+
+impl Transport for WithPeer {
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+        self.inner.poll_recv(cx, buf)
+    }
+
+    fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.inner.poll_send(cx, buf)
+    }
+
+    fn shutdown_write(&self) -> std::io::Result<()> {
+        self.inner.shutdown_write()
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
     }
 }

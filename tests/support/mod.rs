@@ -11,6 +11,7 @@
 //! - [`response`]: [`RawResponse`] and the parser.
 //! - [`storm`]: running a disconnect storm and checking the descriptors after it.
 //! - [`tempdir`]: [`TempDir`], a directory removed on drop.
+//! - [`curl`]: curl as a process, its `-si` output parsed.
 //! - [`certs`]: a CA and certificates it signs, made with `openssl` at test time.
 //! - [`tls`] (feature `tls`): a rustls client that trusts them.
 //! - [`wait`]: the timeouts, `wait_for`, `fd_count`, `wait_for_exit`.
@@ -22,6 +23,7 @@
 
 pub mod certs;
 pub mod client;
+pub mod curl;
 pub mod example;
 pub mod response;
 pub mod rng;
@@ -41,6 +43,7 @@ pub use client::{
     Conn, ReadEnd, call, connect, connect_with, get, is_closed, read_until_end, request, send_raw,
     try_get,
 };
+pub use curl::{CurlResponse, curl};
 pub use example::{EXAMPLE_TIMEOUT, Example, example_binary};
 pub use response::{RawResponse, contains, find, parse_all, preview};
 pub use rng::{Rng, random_splits};

@@ -256,7 +256,7 @@ impl Compression {
         if res.status().is_informational() {
             return res;
         }
-        add_vary(&mut res, "accept-encoding");
+        add_vary(&mut res, &["accept-encoding"]);
         let Some(coding) = (!skip).then(|| self.choose(&accepted, &res)).flatten() else {
             return res;
         };
