@@ -23,6 +23,10 @@
 //! of those origins may call the API from a browser with the session cookie: CORS with
 //! credentials, preflights answered for `GET`, `POST`, `PUT`, `DELETE` and `Content-Type`.
 //!
+//! Built with the `compression` feature too, responses (the JSON lists, the event stream,
+//! event by event) are compressed with brotli, zstd or gzip for clients that accept them:
+//! `cargo run --example notes --features sessions,compression`.
+//!
 //! ```sh
 //! cargo run --example notes --features sessions -- 127.0.0.1:8080
 //! cargo run --example notes --features sessions -- 127.0.0.1:8080 \
@@ -237,7 +241,8 @@ pub fn app_with_cors(sessions: Sessions, cors: Option<Cors>) -> Router {
         Some(cors) => Router::new().middleware(cors),
         None => Router::new(),
     };
-    app.post("/login", login)
+    let app = app
+        .post("/login", login)
         .post("/logout", logout)
         .get("/me", me)
         .get("/notes", list)
@@ -249,7 +254,15 @@ pub fn app_with_cors(sessions: Sessions, cors: Option<Cors>) -> Router {
         .with_state(Notes::default())
         .middleware(sessions)
         .middleware(served_by)
-        .json_errors()
+        .json_errors();
+    compressed(app)
+}
+
+/// `app` with responses compressed, when built with the `compression` feature.
+fn compressed(app: Router) -> Router {
+    #[cfg(feature = "compression")]
+    let app = app.middleware(smolweb::middleware::Compression::new());
+    app
 }
 
 async fn served_by(req: Request, next: smolweb::Next) -> Response {

@@ -28,9 +28,9 @@
 //!
 //! # The book
 //!
-//! A guide with a chapter per topic (routing, handlers, bodies, state, middleware, files,
-//! protocol upgrades, WebSocket, limits, production, testing, architecture) is in `docs/` as an
-//! [mdBook](https://rust-lang.github.io/mdBook/): read `docs/src/` directly, or build it with
+//! A guide with a chapter per topic (routing, handlers, bodies, state, middleware and its kit,
+//! compression, files, protocol upgrades, WebSocket, limits, production, testing,
+//! architecture) is in `docs/` as an [mdBook](https://rust-lang.github.io/mdBook/): read `docs/src/` directly, or build it with
 //! `mdbook build docs` (output in `docs/book/`). Its samples are compiled as doctests of this
 //! crate. Complete programs are in `examples/`.
 //!
@@ -72,6 +72,10 @@
 //!   over a RESP client of smolweb's own. Adds no crate beyond `sessions`.
 //! * `activation` (off by default): `Server::from_activation`, the listening socket passed
 //!   by systemd (`LISTEN_FDS`). Adds the `listenfd` crate.
+//! * `compression` (off by default): `middleware::Compression`, response bodies in brotli,
+//!   zstd or gzip by `Accept-Encoding`, streamed bodies flushed chunk by chunk. Adds 12
+//!   crates (flate2, brotli, zstd and theirs; zstd builds its C library with `cc`). The
+//!   book's *Middleware kit* chapter describes it.
 //!
 //! Crate counts are unique crates in `cargo tree -e normal --features X`; the default build
 //! has 96.
@@ -189,11 +193,16 @@ mod book {
     struct State;
     #[doc = include_str!("../docs/src/middleware.md")]
     struct Middleware;
+    #[doc = include_str!("../docs/src/middleware-kit.md")]
+    struct MiddlewareKit;
     #[cfg(feature = "sessions")]
     #[doc = include_str!("../docs/src/cookies.md")]
     struct Cookies;
     #[doc = include_str!("../docs/src/files.md")]
     struct Files;
+    #[cfg(feature = "compression")]
+    #[doc = include_str!("../docs/src/compression.md")]
+    struct Compression;
     #[doc = include_str!("../docs/src/streaming.md")]
     struct Streaming;
     #[doc = include_str!("../docs/src/upgrades.md")]

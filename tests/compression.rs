@@ -299,3 +299,30 @@ fn server_sent_events_arrive_compressed_one_at_a_time() {
         );
     }
 }
+
+#[test]
+fn file_server_flags_compress_serve_siblings_and_set_cache_control() {
+    let dir = TempDir::new("file-server-flags");
+    std::fs::write(dir.path().join("page.html"), text(40_000, 7)).unwrap();
+    std::fs::write(dir.path().join("app.js"), text(30_000, 8)).unwrap();
+    std::fs::write(dir.path().join("app.js.gz"), gzip(b"sibling")).unwrap();
+    let flags = [
+        "--compress",
+        "--precompressed",
+        "--cache-control",
+        "public, max-age=60",
+        dir.path().to_str().unwrap(),
+    ];
+    let ex = support::Example::start("file_server", &flags);
+    let url = |path: &str| format!("http://{}{path}", ex.addr);
+    let (head, body) = curl(&url("/page.html"), "br, gzip", true, &[]);
+    assert!(head.contains("content-encoding: br\r\n"), "{head}");
+    assert!(
+        head.contains("cache-control: public, max-age=60\r\n"),
+        "{head}"
+    );
+    assert_eq!(body, std::fs::read(dir.path().join("page.html")).unwrap());
+    let (head, body) = curl(&url("/app.js"), "gzip", true, &[]);
+    assert!(head.contains("content-encoding: gzip\r\n"), "{head}");
+    assert_eq!(body, b"sibling");
+}

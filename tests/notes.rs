@@ -233,3 +233,21 @@ fn the_cors_origin_flag_allows_that_origin() {
             .contains("x-served-by")
     );
 }
+
+/// Built with `compression`, the example compresses: its event stream reaches curl in
+/// brotli (the head arrives before any event; curl gives up after 2 s, as told).
+#[cfg(feature = "compression")]
+#[test]
+fn the_example_compresses_when_built_with_compression() {
+    let ex = support::Example::start("notes", &[]);
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-N", "--compressed", "--max-time", "2", "-D", "-"])
+        .args(["-H", "accept-encoding: br"])
+        .arg(format!("http://{}/events", ex.addr))
+        .output()
+        .expect("curl");
+    let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: br\r\n"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+}

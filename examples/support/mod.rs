@@ -48,7 +48,39 @@ impl Usage {
     /// [`parse_with`](Self::parse_with) for options that may be given several times
     /// (`--cors-origin A --cors-origin B`): every value of each, in the order given.
     pub fn parse_repeated(&self, max: usize, options: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+        self.parse_all(max, options, &[]).0
+    }
+
+    /// [`parse_with`](Self::parse_with), also taking the switches named in `flags` (options
+    /// without a value: `--compress`); returns whether each was given, in the order of
+    /// `flags`.
+    pub fn parse_with_flags(
+        &self,
+        max: usize,
+        options: &[&str],
+        flags: &[&str],
+    ) -> (Vec<String>, Vec<Option<String>>, Vec<bool>) {
+        let ((args, values), given) = self.parse_all(max, options, flags);
+        let values = values.into_iter().map(|mut v| v.pop()).collect();
+        (args, values, given)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn parse_all(
+        &self,
+        max: usize,
+        options: &[&str],
+        flags: &[&str],
+    ) -> ((Vec<String>, Vec<Vec<String>>), Vec<bool>) {
         let mut args: Vec<String> = std::env::args().skip(1).collect();
+        let given: Vec<bool> = flags
+            .iter()
+            .map(|flag| {
+                let before = args.len();
+                args.retain(|a| a != flag);
+                args.len() < before
+            })
+            .collect();
         let mut values = vec![Vec::new(); options.len()];
         for (i, option) in options.iter().enumerate() {
             while let Some(at) = args.iter().position(|a| a == option) {
@@ -74,7 +106,7 @@ impl Usage {
         if args.len() > max {
             self.refuse(format!("unexpected argument {} (see --help)", args[max]));
         }
-        (args, values)
+        ((args, values), given)
     }
 
     /// Prints `NAME: message` on stderr and exits with status 2 (a mistake in the command
