@@ -12,7 +12,7 @@ pub const FILE_CHUNK: usize = 64 * 1024;
 
 /// What of a file a response sends, carried in the response's extensions instead of an
 /// `http_types::Body`, so that the connection reaches the file itself (see the `fs` module
-/// docs): a sequence of [`Segment`]s, bytes to send as they are and ranges of the file.
+/// docs): a sequence of segments, bytes to send as they are and ranges of the file.
 /// Nothing here touches a socket. Middleware reaches it through
 /// [`ResponseExt::file_body`](crate::ResponseExt::file_body) and
 /// [`ResponseExt::take_file_body`](crate::ResponseExt::take_file_body).

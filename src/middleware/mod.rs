@@ -15,7 +15,7 @@
 //! | `timeout.rs` | [`Timeout`]: `503` when the handler takes longer than a duration |
 //! | `concurrency.rs` | [`ConcurrencyLimit`]: at most N requests in the handler, `503` past it |
 //! | `body_limit.rs` | [`BodyLimit`]: the buffered body limit, per route |
-//! | `compress/` | [`Compression`] (feature `compression`): brotli, zstd, gzip |
+//! | `compress/` | `Compression` (feature `compression`): brotli, zstd, gzip |
 //! | `vary.rs` | adding a name to `Vary` without losing what is there |
 //!
 //! # One route or a whole router
