@@ -10,7 +10,7 @@
 # SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
 # WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
 # SKIP_INSTALL (0), ONLY (empty: every section; or some of "plain files threads rss ws
-# tls sessions alloc callgrind", e.g. ONLY=tls).
+# tls sessions compress alloc callgrind", e.g. ONLY=tls).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
 # to bench/raw/. See bench/README.md for the method and its caveats.
@@ -48,6 +48,7 @@ SMOLWEB_TLS_PORT=$((BASE_PORT + 10))
 NGINX_TLS_PORT=$((BASE_PORT + 11))
 REDIS_PORT=$((BASE_PORT + 12))
 NOTES_PORT=$((BASE_PORT + 13))
+SMOLWEB_CZ_PORT=$((BASE_PORT + 14))
 SERVERS=(smolweb hyper nginx)
 # File rows also measure smolweb built with its `sendfile` feature.
 FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
@@ -59,6 +60,10 @@ WS_SERVERS=(smolweb_ws wspeer)
 # TLS rows: smolweb's examples/https (`tls` feature, rustls on ring) against nginx with `ssl`
 # on the same certificate (ECDSA P-256).
 TLS_SERVERS=(smolweb_tls nginx_tls)
+# Compression rows: smolweb's file_server with --compress --precompressed (`compression`
+# feature) against nginx with `gzip on` (level 6, as smolweb's default) and `gzip_static on`.
+# nginx-light has no brotli module: the brotli and zstd rows have no peer.
+CZ_SERVERS=(smolweb_cz nginx)
 ONLY=${ONLY:-}
 # want SECTION: true if the run measures SECTION.
 want() { [[ -z $ONLY || " $ONLY " == *" $1 "* ]]; }
@@ -182,6 +187,9 @@ if [[ $SKIP_BUILD != 1 ]]; then
   log "building smolweb's notes example with the redis feature (release)"
   (cd "$ROOT" && cargo build --release --features redis --example notes --quiet \
     --target-dir "$SMOLWEB_TARGET/redis")
+  log "building smolweb's file_server with the compression feature (release)"
+  (cd "$ROOT" && cargo build --release --features compression --example file_server --quiet \
+    --target-dir "$SMOLWEB_TARGET/compression")
   log "building bench binaries (release)"
   (cd "$HERE" && cargo build --release --quiet)
 fi
@@ -198,10 +206,11 @@ WS_LOAD=$BENCH_TARGET/release/ws-load
 WS_HOLD=$BENCH_TARGET/release/ws-hold
 HTTPS=$SMOLWEB_TARGET/tls/release/examples/https
 NOTES=$SMOLWEB_TARGET/redis/release/examples/notes
+FILE_SERVER_CZ=$SMOLWEB_TARGET/compression/release/examples/file_server
 SRC_HASH_BUILT=$(src_hash)
 [[ $SRC_HASH_BUILT == "$SRC_HASH_BEFORE" ]] || warn "smolweb's sources changed during the build"
 for b in "$HELLO" "$FILE_SERVER" "$FILE_SERVER_SF" "$HYPER" "$ALLOC_COUNT" "$DRIVE" "$HOLD" \
-  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD" "$HTTPS" "$NOTES"; do
+  "$WS_SMOLWEB" "$WS_PEER" "$WS_LOAD" "$WS_HOLD" "$HTTPS" "$NOTES" "$FILE_SERVER_CZ"; do
   [[ -x $b ]] || die "missing binary $b (build failed?)"
 done
 
@@ -215,6 +224,21 @@ pattern 4096 >"$FILES/4k.bin"
 pattern 1048576 >"$FILES/1m.bin"
 SIZE_4K=4096
 SIZE_1M=1048576
+# A 100 KiB JSON document (rows of ids, names and tags), to compress per request (json/) and,
+# compressed ahead of time with gzip -9, to serve precompressed (pre/).
+mkdir -p "$FILES/json" "$FILES/pre"
+python3 -c '
+import json, sys
+rows, out = [], ""
+i = 0
+while len(out) < 102400:
+    rows.append({"id": i, "name": "item %d" % i, "tags": ["alpha", "beta"], "price": i * 7 % 1000})
+    out = json.dumps(rows)
+    i += 1
+sys.stdout.write(out)' >"$FILES/json/data.json"
+cp "$FILES/json/data.json" "$FILES/pre/data.json"
+gzip -9 -k "$FILES/pre/data.json"
+SIZE_JSON=$(stat -c %s "$FILES/json/data.json")
 
 # One certificate for both TLS servers: self-signed ECDSA P-256, an end entity (rustls
 # refuses a CA as a server's certificate). wrk does not verify it.
@@ -254,7 +278,7 @@ http {
   tcp_nodelay on;
   keepalive_requests 1000000;
   keepalive_timeout 75s;
-  types { application/octet-stream bin; }
+  types { application/octet-stream bin; application/json json; }
   default_type application/octet-stream;
 $temp_paths
   server {
@@ -265,6 +289,19 @@ $temp_paths
     }
     location /files/ {
       alias $FILES/;
+    }
+    location /files/json/ {
+      alias $FILES/json/;
+      gzip on;
+      gzip_comp_level 6;
+      gzip_types application/json;
+      gzip_min_length 1024;
+      gzip_vary on;
+    }
+    location /files/pre/ {
+      alias $FILES/pre/;
+      gzip_static on;
+      gzip_vary on;
     }
   }
   server {
@@ -295,6 +332,7 @@ port_of() {
     hyper) echo "$HYPER_PORT" ;; nginx) echo "$NGINX_PORT" ;;
     smolweb_ws) echo "$SMOLWEB_WS_PORT" ;; wspeer) echo "$WSPEER_PORT" ;;
     smolweb_tls) echo "$SMOLWEB_TLS_PORT" ;; nginx_tls) echo "$NGINX_TLS_PORT" ;;
+    smolweb_cz) echo "$SMOLWEB_CZ_PORT" ;;
   esac
 }
 # URL path of a file for each server: smolweb's file_server serves the directory at the root.
@@ -341,6 +379,10 @@ start_server() {
     smolweb_tls)
       env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$HTTPS" "127.0.0.1:$port" \
         "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" "$FILES" >>"$out" 2>&1 &
+      ;;
+    smolweb_cz)
+      env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$FILE_SERVER_CZ" --compress --precompressed \
+        "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
       ;;
     smolweb_sf)
       env -u SMOLWEB_PER_CORE SMOLWEB_THREADS=1 taskset -c "$SERVER_CPU" "$FILE_SERVER_SF" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
@@ -716,6 +758,34 @@ alloc_run() {
     warn "alloc-count failed: $(cat "$out")"
   fi
 }
+# compressed_bytes NAME PATH CODING RUN: the bytes of one response in CODING (curl).
+compressed_bytes() {
+  local name=$1 path=$2 coding=$3 run=$4 port got
+  port=$(port_of "$name")
+  got=$(curl -s --max-time 10 -H "Accept-Encoding: $coding" -o /dev/null -w '%{size_download}' \
+    "http://127.0.0.1:$port$path") || { warn "$name $path $coding: curl failed"; return 0; }
+  sample "compress.$coding.bytes" "$name" "$run" "$got"
+}
+if want compress; then
+  for run in $(seq "$RUNS"); do
+    log "run $run/$RUNS: 100 KiB JSON compressed per request ($CONNS_FILES connections), and precompressed"
+    for s in "${CZ_SERVERS[@]}"; do
+      wrk_run "$s" files "$(file_path "$s" json/data.json)" "$CONNS_FILES" compress_gzip "$run" "" -H "Accept-Encoding: gzip"
+      wrk_run "$s" files "$(file_path "$s" pre/data.json)" "$CONNS_FILES" compress_static "$run" "" -H "Accept-Encoding: gzip"
+    done
+    wrk_run smolweb_cz files /json/data.json "$CONNS_FILES" compress_br "$run" "" -H "Accept-Encoding: br"
+    wrk_run smolweb_cz files /json/data.json "$CONNS_FILES" compress_zstd "$run" "" -H "Accept-Encoding: zstd"
+    wrk_run smolweb_cz files /json/data.json "$CONNS_FILES" compress_identity "$run"
+    # Sizes: one response each, from a server started for it.
+    for s in "${CZ_SERVERS[@]}"; do
+      start_server "$s" files
+      compressed_bytes "$s" "$(file_path "$s" json/data.json)" gzip "$run"
+      [[ $s == smolweb_cz ]] && compressed_bytes "$s" /json/data.json br "$run"
+      [[ $s == smolweb_cz ]] && compressed_bytes "$s" /json/data.json zstd "$run"
+      stop_server "$SERVER_PID"
+    done
+  done
+fi
 if want sessions; then
   # Its own Redis: a loopback port, no persistence files.
   mkdir -p "$WORK/redis"
@@ -814,6 +884,14 @@ row "TLS req/s, $CONNS_LOW keep-alive conns" tls_plain.rps 0 "smolweb nginx" smo
 row "TLS p99 ms, $CONNS_LOW keep-alive conns" tls_plain.p99 2 "smolweb nginx" smolweb_tls "" nginx_tls
 row "TLS new connections/s (handshakes)" tls_conn.rps 0 "smolweb nginx" smolweb_tls "" nginx_tls
 row "TLS 1 MiB file MB/s" tls_file1m.mbps 1 "smolweb nginx" smolweb_tls "" nginx_tls
+row "100 KiB JSON, identity req/s" compress_identity.rps 0 "" smolweb_cz
+row "100 KiB JSON, gzip per request req/s" compress_gzip.rps 0 "smolweb nginx" smolweb_cz
+row "100 KiB JSON, gzip bytes" compress.gzip.bytes 0 "smolweb nginx" smolweb_cz
+row "100 KiB JSON, brotli per request req/s" compress_br.rps 0 "" smolweb_cz
+row "100 KiB JSON, brotli bytes" compress.br.bytes 0 "" smolweb_cz
+row "100 KiB JSON, zstd per request req/s" compress_zstd.rps 0 "" smolweb_cz
+row "100 KiB JSON, zstd bytes" compress.zstd.bytes 0 "" smolweb_cz
+row "precompressed .gz (gzip_static) req/s" compress_static.rps 0 "smolweb nginx" smolweb_cz
 row "session GET /me req/s, in memory" session.rps 0 "" notes_memory
 row "session GET /me req/s, Redis" session.rps 0 "" notes_redis
 row "allocs/request" allocs 1 "smolweb hyper"

@@ -31,7 +31,7 @@ use smolweb::{Router, ServeDir};
 
 const USAGE: support::Usage = support::Usage {
     name: "file_server",
-    args: "[--compress] [--precompressed] [--cache-control VALUE] [ADDR] [DIR]",
+    args: "[ADDR] [DIR] [--compress] [--precompressed] [--cache-control VALUE]",
     about: "Serves the files under DIR (default: the current directory) on ADDR (default
 127.0.0.1:8080): DIR/a/b.txt is http://127.0.0.1:8080/a/b.txt, a directory serves its
 index.html. Threads: SMOLWEB_THREADS (default: one per core).
