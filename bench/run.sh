@@ -9,8 +9,8 @@
 # HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
 # SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
 # WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
-# SKIP_INSTALL (0), ONLY (empty: every section; or some of "plain files threads rss ws
-# tls sessions compress alloc callgrind", e.g. ONLY=tls).
+# SKIP_INSTALL (0), CONNS_SCALE (10000), ONLY (empty: every section; or some of "plain files
+# threads rss scale ws tls sessions compress alloc callgrind", e.g. ONLY=tls).
 #
 # Prints one table and writes it to bench/results.tsv; every raw wrk output and sample goes
 # to bench/raw/. See bench/README.md for the method and its caveats.
@@ -26,6 +26,7 @@ CONNS_LOW=${CONNS_LOW:-64}
 CONNS_HIGH=${CONNS_HIGH:-1000}
 CONNS_FILES=${CONNS_FILES:-64}
 HOLD_CONNS=${HOLD_CONNS:-1000}
+CONNS_SCALE=${CONNS_SCALE:-10000}
 ALLOC_N=${ALLOC_N:-10000}
 CALLGRIND_N=${CALLGRIND_N:-20000}
 CALLGRIND=${CALLGRIND:-auto}
@@ -49,11 +50,12 @@ NGINX_TLS_PORT=$((BASE_PORT + 11))
 REDIS_PORT=$((BASE_PORT + 12))
 NOTES_PORT=$((BASE_PORT + 13))
 SMOLWEB_CZ_PORT=$((BASE_PORT + 14))
+NGINX2_PORT=$((BASE_PORT + 15))
 SERVERS=(smolweb hyper nginx)
 # File rows also measure smolweb built with its `sendfile` feature.
 FILE_SERVERS=(smolweb smolweb_sf hyper nginx)
 # Thread rows: smolweb's hello with 1 thread, 2 threads, 2 per-core listeners, unpinned.
-THREAD_SERVERS=(smolweb_t1 smolweb_t2 smolweb_pc2)
+THREAD_SERVERS=(smolweb_t1 smolweb_t2 smolweb_pc2 hyper_t2 nginx_t2)
 # WebSocket rows: smolweb's examples/websocket (its /echo, `websocket` feature) against
 # tokio-tungstenite's echo on a tokio current-thread runtime (bench/src/bin/ws-peer.rs).
 WS_SERVERS=(smolweb_ws wspeer)
@@ -155,6 +157,8 @@ if [[ $CALLGRIND != 0 ]] && command -v valgrind >/dev/null; then HAVE_VALGRIND=1
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (($(ulimit -n) >= CONNS_HIGH + 200 && $(ulimit -n) >= HOLD_CONNS + 200)) ||
   die "open-file limit $(ulimit -n) is too low for $CONNS_HIGH connections"
+(($(ulimit -n) >= 2 * CONNS_SCALE + 200)) ||
+  warn "open-file limit $(ulimit -n) is too low for $CONNS_SCALE connections: the scale rows will fail"
 
 ncpu=$(nproc)
 ((SERVER_CPU < ncpu && CLIENT_CPU < ncpu)) || die "need CPUs $SERVER_CPU and $CLIENT_CPU; this machine has $ncpu"
@@ -269,7 +273,7 @@ pid $NGX/nginx.pid;
 error_log $NGX/error.log warn;
 worker_rlimit_nofile 65536;
 events {
-  worker_connections 8192;
+  worker_connections 30000;
 }
 http {
   access_log off;
@@ -319,6 +323,33 @@ $temp_paths
   }
 }
 EOF
+# The same server with 2 worker processes (a master, reuseport listeners), for the thread rows.
+cat >"$NGX/nginx2.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $NGX/nginx2.pid;
+error_log $NGX/error2.log warn;
+worker_rlimit_nofile 65536;
+events {
+  worker_connections 30000;
+}
+http {
+  access_log off;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+$temp_paths
+  server {
+    listen 127.0.0.1:$NGINX2_PORT reuseport backlog=4096;
+    location = / {
+      default_type text/plain;
+      return 200 "Hello, World!";
+    }
+  }
+}
+EOF
+"$NGINX" -t -q -p "$NGX" -c "$NGX/nginx2.conf" -e "$NGX/error2.log" >"$WORK/nginx2-t.log" 2>&1 ||
+  { cat "$WORK/nginx2-t.log" >&2; die "nginx rejected its 2-worker config"; }
 "$NGINX" -t -q -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >"$WORK/nginx-t.log" 2>&1 ||
   { cat "$WORK/nginx-t.log" "$NGX/error.log" >&2 2>/dev/null; die "nginx rejected its config"; }
 
@@ -333,6 +364,7 @@ port_of() {
     smolweb_ws) echo "$SMOLWEB_WS_PORT" ;; wspeer) echo "$WSPEER_PORT" ;;
     smolweb_tls) echo "$SMOLWEB_TLS_PORT" ;; nginx_tls) echo "$NGINX_TLS_PORT" ;;
     smolweb_cz) echo "$SMOLWEB_CZ_PORT" ;;
+    hyper_t2) echo "$HYPER_PORT" ;; nginx_t2) echo "$NGINX2_PORT" ;;
   esac
 }
 # URL path of a file for each server: smolweb's file_server serves the directory at the root.
@@ -396,6 +428,14 @@ start_server() {
       ;;
     hyper)
       taskset -c "$SERVER_CPU" "$HYPER" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
+      ;;
+    hyper_t2)
+      # tokio's multi-thread runtime with 2 workers, not pinned (like smolweb_t2).
+      HYPER_THREADS=2 "$HYPER" "127.0.0.1:$port" "$FILES" >>"$out" 2>&1 &
+      ;;
+    nginx_t2)
+      # A master and 2 workers (reuseport listeners), not pinned.
+      "$NGINX" -p "$NGX" -c "$NGX/nginx2.conf" -e "$NGX/error2.log" >>"$out" 2>&1 &
       ;;
     nginx | nginx_tls)
       taskset -c "$SERVER_CPU" "$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" >>"$out" 2>&1 &
@@ -470,7 +510,7 @@ wrk_run() {
   out=$RAW/wrk-$metric-$name-$run.txt
   local cpus=$CLIENT_CPU
   # Thread rows: wrk may run on any CPU, like the server.
-  [[ $name == smolweb_t* || $name == smolweb_pc* ]] && cpus=0-$((ncpu - 1))
+  [[ $name == smolweb_t* || $name == smolweb_pc* || $name == *_t2 ]] && cpus=0-$((ncpu - 1))
   local before after
   before=$(cpu_ticks "$pid")
   taskset -c "$cpus" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "${extra[@]}" "$url" >"$out" 2>&1 || true
@@ -508,16 +548,20 @@ wrk_run() {
 
 vmrss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-# rss_run NAME RUN: VmRSS idle after start, then with HOLD_CONNS open keep-alive connections.
+# rss_run NAME RUN [KIND] [N] [METRIC]: VmRSS idle after start, then with N (HOLD_CONNS)
+# open keep-alive connections after one request each (KIND hello: `/`; files: the 4 KiB
+# file), as samples METRIC.idle, .held, .perconn (METRIC: rss).
 rss_run() {
-  local name=$1 run=$2 port pid idle held helper i
+  local name=$1 run=$2 kind=${3:-hello} conns=${4:-$HOLD_CONNS} metric=${5:-rss}
+  local port pid idle held helper i path=/
+  [[ $kind == files ]] && path=$(file_path "$name" 4k.bin)
   port=$(port_of "$name")
-  start_server "$name" hello
+  start_server "$name" "$kind"
   pid=$SERVER_PID
   sleep 0.5
   idle=$(vmrss_kib "$pid")
-  local ready=$WORK/hold-$name-$run.out
-  taskset -c "$CLIENT_CPU" "$HOLD" "127.0.0.1:$port" / "$HOLD_CONNS" 120 >"$ready" 2>&1 &
+  local ready=$WORK/hold-$name-$metric-$run.out
+  taskset -c "$CLIENT_CPU" "$HOLD" "127.0.0.1:$port" "$path" "$conns" 120 >"$ready" 2>&1 &
   helper=$!
   PIDS+=("$helper")
   for i in $(seq 600); do
@@ -526,7 +570,7 @@ rss_run() {
     sleep 0.05
   done
   if ! grep -q '^ready' "$ready"; then
-    warn "$name: could not hold $HOLD_CONNS connections: $(cat "$ready")"
+    warn "$name: could not hold $conns connections: $(cat "$ready")"
     kill "$helper" 2>/dev/null || true
     wait "$helper" 2>/dev/null || true
     forget_pid "$helper"
@@ -539,10 +583,10 @@ rss_run() {
   wait "$helper" 2>/dev/null || true
   forget_pid "$helper"
   stop_server "$pid"
-  sample rss.idle "$name" "$run" "$idle"
-  sample rss.held "$name" "$run" "$held"
-  sample rss.perconn "$name" "$run" "$(awk -v a="$held" -v b="$idle" -v n="$HOLD_CONNS" 'BEGIN {printf "%.0f", (a - b) * 1024 / n}')"
-  log "  rss $name run $run: idle ${idle} KiB, ${HOLD_CONNS} conns ${held} KiB"
+  sample "$metric.idle" "$name" "$run" "$idle"
+  sample "$metric.held" "$name" "$run" "$held"
+  sample "$metric.perconn" "$name" "$run" "$(awk -v a="$held" -v b="$idle" -v n="$conns" 'BEGIN {printf "%.0f", (a - b) * 1024 / n}')"
+  log "  $metric $name ($kind) run $run: idle ${idle} KiB, ${conns} conns ${held} KiB"
 }
 
 # ws_path NAME: the echo's path on each WebSocket server.
@@ -722,6 +766,14 @@ for run in $(seq "$RUNS"); do
   for s in "${SERVERS[@]}"; do rss_run "$s" "$run"; done
 done
 fi
+if want scale; then
+for run in $(seq "$RUNS"); do
+  log "run $run/$RUNS: $CONNS_SCALE connections: plaintext req/s and p99, RSS held (hello, file_server)"
+  for s in "${SERVERS[@]}"; do wrk_run "$s" hello / "$CONNS_SCALE" plain_scale "$run"; done
+  for s in "${SERVERS[@]}"; do rss_run "$s" "$run" hello "$CONNS_SCALE" rss_scale; done
+  for s in "${SERVERS[@]}"; do rss_run "$s" "$run" files "$CONNS_SCALE" rss_scale_files; done
+done
+fi
 if want ws; then
 for run in $(seq "$RUNS"); do
   log "run $run/$RUNS: WebSocket echo, $WS_CONNS connections, and RSS with $HOLD_CONNS sockets"
@@ -875,9 +927,16 @@ row "1 MiB file MB/s, sendfile feature" file1m.mbps 1 "smolweb hyper nginx" smol
 row "threads: 1, req/s (shared CPUs)" threads.rps 0 "" smolweb_t1
 row "threads: 2, req/s (shared CPUs)" threads.rps 0 "" smolweb_t2
 row "threads: 2 per-core, req/s (shared)" threads.rps 0 "" smolweb_pc2
+row "threads: 2 per server, req/s (shared)" threads.rps 0 "smolweb hyper nginx" smolweb_t2 hyper_t2 nginx_t2
+row "threads: 2 per server, p99 ms (shared)" threads.p99 2 "smolweb hyper nginx" smolweb_t2 hyper_t2 nginx_t2
 row "RSS idle KiB" rss.idle 0
 row "RSS with $HOLD_CONNS conns KiB" rss.held 0
 row "RSS per keep-alive conn bytes" rss.perconn 0
+row "plaintext req/s, $CONNS_SCALE conns" plain_scale.rps 0
+row "plaintext p99 ms, $CONNS_SCALE conns" plain_scale.p99 2
+row "RSS with $CONNS_SCALE conns KiB" rss_scale.held 0
+row "RSS per conn bytes, $CONNS_SCALE conns" rss_scale.perconn 0
+row "RSS per conn bytes, $CONNS_SCALE conns, files" rss_scale_files.perconn 0
 row "websocket echo msgs/s, $WS_CONNS conns (*)" ws.mps 0 "smolweb hyper" smolweb_ws wspeer
 row "RSS per idle WebSocket bytes (*)" ws.perconn 0 "smolweb hyper" smolweb_ws wspeer
 row "TLS req/s, $CONNS_LOW keep-alive conns" tls_plain.rps 0 "smolweb nginx" smolweb_tls "" nginx_tls

@@ -130,6 +130,24 @@ pub async fn serve(listener: TcpListener, dir: Option<PathBuf>) -> std::io::Resu
 
 /// Binds `addr` and serves on a new current-thread runtime on this thread, forever.
 /// `bound` receives the listening address once the listener is up.
+/// As [`run_current_thread`], on tokio's multi-thread runtime with `threads` workers.
+pub fn run_multi_thread(
+    addr: SocketAddr,
+    dir: Option<PathBuf>,
+    threads: usize,
+    bound: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(addr).await?;
+        bound(listener.local_addr()?);
+        serve(listener, dir).await
+    })
+}
+
 pub fn run_current_thread(
     addr: SocketAddr,
     dir: Option<PathBuf>,

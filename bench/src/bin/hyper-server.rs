@@ -1,6 +1,7 @@
 //! The hyper peer server: `hyper-server ADDR DIR`.
 //!
-//! One tokio current-thread runtime (so exactly one thread serves), TCP_NODELAY, keep-alive.
+//! One tokio current-thread runtime (so exactly one thread serves), or with `HYPER_THREADS=N`
+//! (N > 1) the multi-thread runtime with N workers; TCP_NODELAY, keep-alive.
 //! `/` → `Hello, World!`; `/files/<name>` → `DIR/<name>`.
 
 fn main() -> std::io::Result<()> {
@@ -10,7 +11,14 @@ fn main() -> std::io::Result<()> {
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&addr)?
         .next()
         .ok_or_else(|| std::io::Error::other("no address"))?;
-    smolweb_bench::hyper_app::run_current_thread(addr, Some(dir.into()), |bound| {
-        println!("hyper serving on http://{bound}");
-    })
+    let threads: usize = std::env::var("HYPER_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let bound = |bound| println!("hyper serving on http://{bound}");
+    if threads > 1 {
+        smolweb_bench::hyper_app::run_multi_thread(addr, Some(dir.into()), threads, bound)
+    } else {
+        smolweb_bench::hyper_app::run_current_thread(addr, Some(dir.into()), bound)
+    }
 }
