@@ -246,6 +246,20 @@ fn precompressed_siblings_are_sent_as_they_are() {
         curl(&url, "gzip", true, &[]).1,
         b"the precompressed sibling"
     );
+    // Ranges are over the encoded bytes, with the sibling's own validator.
+    let (head, part) = curl(&url, "gzip", false, &["-r", "2-9"]);
+    assert!(head.starts_with("http/1.1 206"), "{head}");
+    assert!(head.contains("content-encoding: gzip\r\n"), "{head}");
+    let range = format!("content-range: bytes 2-9/{}\r\n", raw.len());
+    assert!(head.contains(&range), "{head}");
+    assert_eq!(part, &raw[2..10]);
+    let original = call(site.addr, "GET", "/files/app.js", "", b"");
+    let original_etag = original.header("etag").unwrap().to_lowercase();
+    let sibling_etag = head.lines().find(|l| l.starts_with("etag:")).unwrap();
+    assert!(
+        !sibling_etag.contains(&original_etag),
+        "{sibling_etag} vs {original_etag}"
+    );
     // A coding without a sibling: the original, compressed by the middleware.
     let (head, body) = curl(&url, "br", true, &[]);
     assert!(head.contains("content-encoding: br\r\n"), "{head}");
