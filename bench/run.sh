@@ -540,6 +540,17 @@ wrk_run() {
   fi
   sample "$metric.rps" "$name" "$run" "$rps"
   if [[ -n $p99 ]]; then sample "$metric.p99" "$name" "$run" "$(to_ms "$p99")"; fi
+  # The rest of the distribution wrk prints: the median, the 75th and 90th percentiles, the
+  # worst request and the standard deviation.
+  local pct v
+  for pct in 50 75 90; do
+    v=$(awk -v p="$pct%" '/Latency Distribution/ {d=1} d && $1 == p {print $2; exit}' "$out")
+    if [[ -n $v ]]; then sample "$metric.p$pct" "$name" "$run" "$(to_ms "$v")"; fi
+  done
+  v=$(awk '$1 == "Latency" {print $4; exit}' "$out")
+  if [[ -n $v ]]; then sample "$metric.max" "$name" "$run" "$(to_ms "$v")"; fi
+  v=$(awk '$1 == "Latency" {print $3; exit}' "$out")
+  if [[ -n $v ]]; then sample "$metric.stdev" "$name" "$run" "$(to_ms "$v")"; fi
   if [[ -n $bytes ]]; then
     sample "$metric.mbps" "$name" "$run" "$(awk -v r="$rps" -v b="$bytes" 'BEGIN {printf "%.1f", r * b / 1e6}')"
   fi
@@ -914,11 +925,17 @@ row() { # row LABEL METRIC DECIMALS [PEERS] [SMOLWEB-VARIANT] [HYPER-COLUMN] [NG
     "$(fmt "$ng" "$dec")" "$(ratio "$sm" "$hy")" "$(ratio "$sm" "$ng")" >>"$RESULTS"
 }
 row "plaintext req/s, $CONNS_LOW conns" plain_low.rps 0
+row "plaintext p50 ms, $CONNS_LOW conns" plain_low.p50 2
+row "plaintext p90 ms, $CONNS_LOW conns" plain_low.p90 2
 row "plaintext p99 ms, $CONNS_LOW conns" plain_low.p99 2
 row "mean latency ms, $CONNS_LOW conns" plain_low.avg 3
 row "server CPU % in kernel, $CONNS_LOW conns" plain_low.kernel 1
 row "plaintext req/s, $CONNS_HIGH conns" plain_high.rps 0
+row "plaintext p50 ms, $CONNS_HIGH conns" plain_high.p50 2
+row "plaintext p90 ms, $CONNS_HIGH conns" plain_high.p90 2
 row "plaintext p99 ms, $CONNS_HIGH conns" plain_high.p99 2
+row "plaintext max ms, $CONNS_HIGH conns" plain_high.max 1
+row "plaintext stdev ms, $CONNS_HIGH conns" plain_high.stdev 2
 row "4 KiB file req/s" file4k.rps 0
 row "1 MiB file req/s" file1m.rps 0
 row "1 MiB file MB/s" file1m.mbps 1
@@ -933,6 +950,7 @@ row "RSS idle KiB" rss.idle 0
 row "RSS with $HOLD_CONNS conns KiB" rss.held 0
 row "RSS per keep-alive conn bytes" rss.perconn 0
 row "plaintext req/s, $CONNS_SCALE conns" plain_scale.rps 0
+row "plaintext p50 ms, $CONNS_SCALE conns" plain_scale.p50 2
 row "plaintext p99 ms, $CONNS_SCALE conns" plain_scale.p99 2
 row "RSS with $CONNS_SCALE conns KiB" rss_scale.held 0
 row "RSS per conn bytes, $CONNS_SCALE conns" rss_scale.perconn 0
