@@ -20,7 +20,10 @@ use smol::Executor;
 /// Each look is an `epoll_wait` that does not block. Between looks, a connection whose data
 /// has arrived but whose task is waiting on the reactor is not seen: a smaller figure makes
 /// latency more even under load (the executor's own `run` looks every 200 tasks).
-const TASKS_BETWEEN_IO_POLLS: usize = 64;
+///
+/// The benchmark's scheduling study builds variants with `SMOLWEB_TUNE_POLL_EVERY=N` set at
+/// build time (see [`tuned`]); nothing reads it at run time.
+const TASKS_BETWEEN_IO_POLLS: usize = tuned(option_env!("SMOLWEB_TUNE_POLL_EVERY"), 64);
 
 /// A `recv` that finds nothing while other connections are being served yields to them up to
 /// this many times, trying again after each, before waiting on the reactor.
@@ -31,7 +34,27 @@ const TASKS_BETWEEN_IO_POLLS: usize = 64;
 /// nothing else to run waits at once. (A task polled on another thread than last time
 /// compares two threads' counts: at worst it yields a few times for nothing.) The
 /// performance chapter has the figures behind the number.
-const MISS_YIELDS: u8 = 4;
+/// (`SMOLWEB_TUNE_MISS_YIELDS=N` at build time for the study.)
+const MISS_YIELDS: u8 = tuned(option_env!("SMOLWEB_TUNE_MISS_YIELDS"), 4) as u8;
+
+/// A scheduling constant: `default`, or the decimal number in `value`, an environment
+/// variable read when the crate is *built* (`option_env!`), for `bench/policy.sh`, which
+/// measures variants side by side. Anything but digits is a build error.
+const fn tuned(value: Option<&str>, default: usize) -> usize {
+    let Some(value) = value else {
+        return default;
+    };
+    let bytes = value.as_bytes();
+    assert!(!bytes.is_empty(), "a SMOLWEB_TUNE_ value must be a number");
+    let mut n = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(bytes[i].is_ascii_digit(), "a SMOLWEB_TUNE_ value must be a number");
+        n = n * 10 + (bytes[i] - b'0') as usize;
+        i += 1;
+    }
+    n
+}
 
 thread_local! {
     /// Tasks run so far by [`drive`] on this thread.
