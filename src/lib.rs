@@ -90,6 +90,8 @@ mod error;
 mod fs;
 pub mod h1;
 mod handler;
+#[cfg(unix)]
+mod handoff;
 mod health;
 mod listener;
 mod logger;
@@ -136,6 +138,8 @@ pub use config::{
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileBody, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed, Wrapped};
+#[cfg(unix)]
+pub use handoff::{Handoff, HandoffError};
 pub use health::Health;
 pub use logger::log_requests;
 pub use metrics::{Metrics, Snapshot};

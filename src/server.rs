@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_io::{Async, Timer};
@@ -19,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::runtime;
 use crate::service::Service;
-use crate::shutdown::Drain;
+use crate::shutdown::{Drain, Stop};
 use crate::socket;
 use crate::startup::{BindError, BindStep};
 
@@ -65,7 +66,16 @@ pub struct Server {
     layer: Layer,
     metrics: Metrics,
     health: Health,
+    /// Listeners taken over beyond the first, one per thread (a per-core predecessor's).
+    inherited: Vec<Listener>,
+    /// The control socket's part, with [`Server::handoff`].
+    handoff: HandoffSlot,
 }
+
+#[cfg(unix)]
+type HandoffSlot = Option<crate::handoff::HandoffState>;
+#[cfg(not(unix))]
+type HandoffSlot = Option<std::convert::Infallible>;
 
 impl Server {
     /// Binds a nonblocking listener. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
@@ -94,6 +104,8 @@ impl Server {
             layer: Layer::default(),
             metrics: Metrics::default(),
             health: Health::default(),
+            inherited: Vec::new(),
+            handoff: None,
         })
     }
 
@@ -123,7 +135,10 @@ impl Server {
     /// ```
     pub fn from_listener(listener: TcpListener) -> io::Result<Server> {
         let addr = listener.local_addr()?;
-        Ok(Self::on(Listener::Tcp(Async::new(listener)?), addr))
+        Ok(Self::on_listener(
+            Listener::Tcp(Async::new(listener)?),
+            addr,
+        ))
     }
 
     /// A server on a Unix-domain socket at `path` (same HTTP, same guarantees: every byte
@@ -143,7 +158,10 @@ impl Server {
     #[cfg(unix)]
     pub fn bind_unix(path: impl AsRef<std::path::Path>) -> io::Result<Server> {
         let listener = crate::listener::bind_unix(path.as_ref())?;
-        Ok(Self::on(listener, SocketAddr::from(([0, 0, 0, 0], 0))))
+        Ok(Self::on_listener(
+            listener,
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+        ))
     }
 
     /// The socket file of a server from [`bind_unix`](Self::bind_unix).
@@ -187,13 +205,13 @@ impl Server {
         })?;
         listener.set_nonblocking(true)?;
         let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
-        Ok(Some(Self::on(
+        Ok(Some(Self::on_listener(
             Listener::Unix(Async::new(listener)?, None),
             unspecified,
         )))
     }
 
-    fn on(listener: Listener, addr: SocketAddr) -> Server {
+    pub(crate) fn on_listener(listener: Listener, addr: SocketAddr) -> Server {
         Server {
             listener,
             addr,
@@ -203,7 +221,23 @@ impl Server {
             layer: Layer::default(),
             metrics: Metrics::default(),
             health: Health::default(),
+            inherited: Vec::new(),
+            handoff: None,
         }
+    }
+
+    /// With a handoff: its control socket's state, the listeners taken over beyond the first.
+    #[cfg(unix)]
+    pub(crate) fn with_handoff(
+        mut self,
+        state: crate::handoff::HandoffState,
+        inherited: Vec<Listener>,
+        per_core: bool,
+    ) -> Server {
+        self.handoff = Some(state);
+        self.inherited = inherited;
+        self.per_core = per_core;
+        self
     }
 
     /// The address the server listens on.
@@ -328,21 +362,39 @@ impl Server {
             layer,
             metrics,
             health,
+            inherited,
+            handoff,
             ..
         } = self;
+        // Every listener taken over needs a thread: each has its own queue.
+        let threads = threads.max(1 + inherited.len());
+        let mut listeners = vec![listener];
+        listeners.extend(inherited);
+        while listeners.len() < threads {
+            listeners.push(Listener::Tcp(socket::listen(addr, true)?));
+        }
+        let signal = stop_when(handoff, &listeners.iter().collect::<Vec<_>>(), signal)?;
+        // Set before `stop` closes: how every thread's accept loop stops.
+        let handed_off = Arc::new(AtomicBool::new(false));
+        let mut listeners = listeners.into_iter();
+        let first = listeners.next().expect("one listener per thread");
         let per_thread = (config.max_connections / threads).max(1);
         let deadline = config.shutdown_timeout;
         let service = Service::with_probes(router, config, metrics, health);
         // Closed when the signal comes: every thread's accept loop stops.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
-        for i in 1..threads {
-            let listener = Listener::Tcp(socket::listen(addr, true)?);
+        for (i, listener) in (1..).zip(listeners) {
             let (service, stopped, layer) = (service.clone(), stopped.clone(), layer.clone());
+            let handed_off = handed_off.clone();
             workers.push(runtime::spawn_thread(i, move || {
                 let ex = Executor::new();
                 let signal = async {
                     let _ = stopped.recv().await;
+                    match handed_off.load(Ordering::SeqCst) {
+                        true => Stop::HandedOff,
+                        false => Stop::Signal,
+                    }
                 };
                 let serve = accept_until(
                     listener, &service, &layer, &ex, signal, per_thread, deadline,
@@ -352,14 +404,14 @@ impl Server {
         }
         let ex = Executor::new();
         let signal = async {
-            signal.await;
+            let how = signal.await;
+            handed_off.store(how == Stop::HandedOff, Ordering::SeqCst);
             stop.close();
+            how
         };
         let result = runtime::block_on(
             &ex,
-            accept_until(
-                listener, &service, &layer, &ex, signal, per_thread, deadline,
-            ),
+            accept_until(first, &service, &layer, &ex, signal, per_thread, deadline),
         );
         for worker in workers {
             let _ = worker.join();
@@ -386,8 +438,18 @@ impl Server {
             layer,
             metrics,
             health,
+            inherited,
+            handoff,
             ..
         } = self;
+        if !inherited.is_empty() {
+            // Refused before the predecessor is told to stop: it goes on serving them all.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a per-core server's listeners were taken over: use `run`, which gives each a thread",
+            ));
+        }
+        let signal = stop_when(handoff, &[&listener], signal)?;
         let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
         let service = Service::with_probes(router, config, metrics, health);
         accept_until(listener, &service, &layer, ex, signal, limit, deadline).await
@@ -432,7 +494,7 @@ async fn accept_until(
     service: &Service,
     layer: &Layer,
     ex: &Executor<'_>,
-    signal: impl Future<Output = ()>,
+    signal: impl Future<Output = Stop>,
     max_connections: usize,
     deadline: Duration,
 ) -> io::Result<()> {
@@ -490,9 +552,15 @@ async fn accept_until(
     let drain_delay = service.config().drain_delay;
     {
         let mut accept = std::pin::pin!(accept);
-        futures_lite::future::or(accept.as_mut(), signal).await;
-        service.health().drain();
-        if !drain_delay.is_zero() {
+        let mut how = Stop::Signal;
+        let stopped = async {
+            how = signal.await;
+        };
+        futures_lite::future::or(accept.as_mut(), stopped).await;
+        if how == Stop::Signal {
+            service.health().drain();
+        }
+        if how == Stop::Signal && !drain_delay.is_zero() {
             let delay = async {
                 Timer::after(drain_delay).await;
             };
@@ -525,7 +593,25 @@ async fn accept_failed(e: io::Error) {
     }
 }
 
-fn first_addr(addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
+/// The future `accept_until` stops at: `signal`, or a handoff to a successor.
+fn stop_when<'a>(
+    handoff: HandoffSlot,
+    listeners: &[&Listener],
+    signal: impl Future<Output = ()> + 'a,
+) -> io::Result<impl Future<Output = Stop> + 'a> {
+    #[cfg(unix)]
+    return crate::handoff::watch(handoff, listeners, signal);
+    #[cfg(not(unix))]
+    {
+        let _ = (handoff, listeners);
+        Ok(async {
+            signal.await;
+            Stop::Signal
+        })
+    }
+}
+
+pub(crate) fn first_addr(addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
     addr.to_socket_addrs()?
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))
