@@ -53,11 +53,14 @@ pub(crate) fn receive(
     conn.set_read_timeout(Some(timeout))?;
     conn.set_write_timeout(Some(timeout))?;
     if let Err(e) = send_all(conn, HELLO) {
-        // A server that died between our connect and our hello.
-        return match e.kind() {
-            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => Ok(None),
-            _ => Err(e),
-        };
+        // A server that closed before our hello may have answered first (BUSY, sent without
+        // waiting for it), or died: the read below tells which.
+        if !matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        ) {
+            return Err(e);
+        }
     }
     let mut space = vec![MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_LISTENERS))];
     let mut control = RecvAncillaryBuffer::new(&mut space);
