@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_io::{Async, Timer};
 
 use super::{HandoffError, wire};
-use crate::server::ACCEPT_BACKOFF;
+use crate::accept::ACCEPT_BACKOFF;
 
 /// A bound control socket.
 #[derive(Debug)]

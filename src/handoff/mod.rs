@@ -4,6 +4,7 @@
 //! | file | what it is |
 //! | --- | --- |
 //! | `mod.rs` | [`Handoff`] (take over or bind), [`HandoffError`], and the start of serving |
+//! | `start.rs` | what a server does with its handoff when serving begins |
 //! | `control.rs` | the control socket (mode 0600, renamed into place) and the running side's loop |
 //! | `wire.rs` | the messages both sides exchange |
 //!
@@ -11,13 +12,14 @@
 //! their queues are accepted by the successor, so a restart neither refuses nor resets any.
 
 mod control;
+pub(crate) mod start;
 mod wire;
 
+pub(crate) use start::HandoffState;
+
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{TcpListener, ToSocketAddrs};
-use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +27,6 @@ use control::Control;
 
 use crate::listener::Listener;
 use crate::server::{Server, first_addr};
-use crate::shutdown::Stop;
 
 /// How to start: take the listening sockets of the server running at a control socket's
 /// path, or bind them when none runs there; then, while serving, hand them on to the next
@@ -122,11 +123,7 @@ impl Handoff {
             } else {
                 Server::bind(addr)?
             };
-            let state = HandoffState {
-                path: self.path.clone(),
-                control: Some(Control::bind(&self.path)?),
-                predecessor: None,
-            };
+            let state = HandoffState::bound(self.path.clone(), Control::bind(&self.path)?);
             return Ok(server.with_handoff(state, Vec::new(), per_core));
         };
         let found = listeners[0].local_addr()?;
@@ -149,11 +146,7 @@ impl Handoff {
         let rest = listeners.collect::<io::Result<Vec<_>>>()?;
         let shares_port = rustix::net::sockopt::socket_reuseport(&first).unwrap_or(false);
         let per_core = !rest.is_empty() || (per_core && shares_port);
-        let state = HandoffState {
-            path: self.path,
-            control: None,
-            predecessor: Some(predecessor),
-        };
+        let state = HandoffState::taken(self.path, predecessor);
         Ok(Server::on_listener(first, found).with_handoff(state, rest, per_core))
     }
 
@@ -189,61 +182,6 @@ impl Handoff {
             Err(e) => Err(e),
         }
     }
-}
-
-/// A server's part in handoffs, from [`Handoff`] until serving begins.
-#[derive(Debug)]
-pub(crate) struct HandoffState {
-    path: PathBuf,
-    /// Bound at a first start; on a takeover, bound when serving begins (the predecessor owns
-    /// the path until then).
-    control: Option<Control>,
-    /// On a takeover: the server to tell to stop once this one serves.
-    predecessor: Option<UnixStream>,
-}
-
-/// When serving begins on `listeners` (all of them): this server's control socket goes to
-/// the path, the predecessor is told to stop, and the future returned completes with `signal`
-/// ([`Stop::Signal`]) or when a successor has taken the listeners ([`Stop::HandedOff`]).
-pub(crate) fn watch<'a>(
-    state: Option<HandoffState>,
-    listeners: &[&Listener],
-    signal: impl Future<Output = ()> + 'a,
-) -> io::Result<impl Future<Output = Stop> + 'a> {
-    let control = match state {
-        None => None,
-        Some(state) => {
-            let fds = listeners
-                .iter()
-                .map(|l| l.as_fd().try_clone_to_owned())
-                .collect::<io::Result<Vec<OwnedFd>>>()?;
-            let control = match state.control {
-                Some(control) => control,
-                None => Control::bind(&state.path)?,
-            };
-            if let Some(predecessor) = state.predecessor {
-                // A predecessor already gone has nothing left to stop.
-                let _ = wire::send_ready(&predecessor);
-            }
-            Some((control, fds))
-        }
-    };
-    Ok(async move {
-        let signalled = async {
-            signal.await;
-            Stop::Signal
-        };
-        match control {
-            None => signalled.await,
-            Some((control, fds)) => {
-                let handed = async {
-                    control.serve(fds, control::STEP_TIMEOUT).await;
-                    Stop::HandedOff
-                };
-                futures_lite::future::or(signalled, handed).await
-            }
-        }
-    })
 }
 
 /// Why a [`Handoff`] could not take over, or a handoff to a successor failed. It travels in
