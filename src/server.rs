@@ -306,7 +306,9 @@ impl Server {
     /// Like [`run`](Self::run), until `signal` completes; then shuts down gracefully: stops
     /// accepting (the listener is closed, so new connections are refused), closes idle
     /// keep-alive connections, lets requests in progress finish for up to
-    /// [`Config::shutdown_timeout`], drops what is left, and returns.
+    /// [`Config::shutdown_timeout`], drops what is left, and returns. A server started with
+    /// [`Server::handoff`] also stops this way, by itself, once a successor has taken its
+    /// listeners over (they stay open in the successor: nothing is refused).
     ///
     /// ```no_run
     /// use std::time::Duration;
