@@ -153,34 +153,37 @@ impl Handoff {
     /// The running server's sockets and the connection to it, or `None` when nobody answers
     /// at the path (a first start, a stale socket file, a server that went away mid-handoff).
     fn take_over(&self) -> io::Result<Option<(Vec<TcpListener>, UnixStream)>> {
-        control::check_socket_or_absent(&self.path)?;
-        let conn = match UnixStream::connect(&self.path) {
-            Ok(conn) => conn,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                return Ok(None);
+        // A server that closes without sending has died, or has just handed over and closed
+        // its control socket (the path is then its successor's): ask again, a few times,
+        // before binding, so as never to bind beside a live server.
+        for _ in 0..3 {
+            control::check_socket_or_absent(&self.path)?;
+            let conn = match UnixStream::connect(&self.path) {
+                Ok(conn) => conn,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            match wire::receive(&conn, control::STEP_TIMEOUT) {
+                Ok(Some(listeners)) => return Ok(Some((listeners, conn))),
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(100)),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(HandoffError::TimedOut.into());
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        };
-        match wire::receive(&conn, control::STEP_TIMEOUT) {
-            Ok(Some(listeners)) => Ok(Some((listeners, conn))),
-            Ok(None) => {
-                log::warn!(
-                    "{}: the server went away before handing over; binding",
-                    self.path.display()
-                );
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                HandoffError::TimedOut,
-            )),
-            Err(e) => Err(e),
         }
+        log::warn!(
+            "{}: the server went away before handing over; binding",
+            self.path.display()
+        );
+        Ok(None)
     }
 }
 

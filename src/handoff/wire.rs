@@ -132,7 +132,8 @@ pub(crate) fn refuse(conn: &Async<UnixStream>) {
 }
 
 /// The running server's side of one handoff on `conn`: waits for [`HELLO`], sends `fds`,
-/// and completes when the newcomer says [`READY`]. Each wait is bounded by `timeout`.
+/// and completes when the newcomer says [`READY`]. The hello and the send are bounded by
+/// `timeout`; the wait for `READY` lasts as long as the newcomer's connection.
 pub(crate) async fn give(
     conn: &Async<UnixStream>,
     fds: &[OwnedFd],
@@ -162,8 +163,10 @@ pub(crate) async fn give(
     if within(timeout, sent).await? != head.len() {
         return Err(HandoffError::Protocol);
     }
+    // No time limit: the newcomer starts serving when its program is ready (it may connect
+    // to a database first). While it lives, the handoff is its; if it dies, this ends.
     let mut answer = [0u8; 1];
-    match within(timeout, read(conn, &mut answer)).await? {
+    match within(Duration::MAX, read(conn, &mut answer)).await? {
         0 => Err(HandoffError::Abandoned),
         _ if answer[0] == READY => Ok(()),
         _ => Err(HandoffError::Protocol),
