@@ -97,7 +97,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// On graceful shutdown, how long the server goes on accepting and serving before it
     /// stops, its [`Health`](crate::Health) check answering `503` meanwhile: the time a load
-    /// balancer needs to see the check fail and send new requests elsewhere.
+    /// balancer needs to see the check fail and send new requests elsewhere. Not after a
+    /// [handoff](crate::Server::handoff) to a successor, which goes on serving the port: the
+    /// check keeps passing and accepting stops at once.
     ///
     /// **Default:** 0 (stop accepting at once). **Unit:** time.
     pub drain_delay: Duration,

@@ -84,6 +84,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 // Each module imports only modules below it in the layers `docs/src/architecture.md` draws.
+mod accept;
 mod coding;
 mod config;
 mod conn;
@@ -94,6 +95,8 @@ mod error;
 mod fs;
 pub mod h1;
 mod handler;
+#[cfg(unix)]
+mod handoff;
 mod health;
 mod listener;
 mod logger;
@@ -134,19 +137,22 @@ pub use http_types::{Body, Method, Mime, StatusCode, Url};
 /// An HTTP response (`http_types::Response`).
 pub type Response = http_types::Response;
 
+pub use accept::ACCEPT_BACKOFF;
 pub use config::{
     Config, MAX_BODY_BYTES, MAX_DRAIN_BYTES, MAX_HEAD_BYTES, MAX_HEADERS, MAX_TARGET_BYTES,
 };
 pub use error::{Error, Result};
 pub use fs::{FILE_CHUNK, FileBody, FileResponse, ServeDir};
 pub use handler::{BoxFuture, Handler, Middleware, Next, StateNeed, Wrapped};
+#[cfg(unix)]
+pub use handoff::{Handoff, HandoffError};
 pub use health::Health;
 pub use logger::log_requests;
 pub use metrics::{Metrics, Snapshot};
 pub use request::{AsHeaderName, Request};
 pub use response::{IntoResponse, Json, ResponseExt};
 pub use router::Router;
-pub use server::{ACCEPT_BACKOFF, Server, THREADS_ENV};
+pub use server::{Server, THREADS_ENV};
 pub use service::Service;
 pub use slot::FutureSlot;
 pub use startup::{BindError, RootError};

@@ -72,6 +72,16 @@ impl Listener {
     }
 }
 
+impl std::os::fd::AsFd for Listener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Listener::Tcp(listener) => listener.as_fd(),
+            #[cfg(unix)]
+            Listener::Unix(listener, _) => listener.as_fd(),
+        }
+    }
+}
+
 /// Binds a Unix-domain socket at `path`. A socket file left by a server that is gone (nothing
 /// accepts on it) is replaced; a socket something still listens on is `AddrInUse`; any other
 /// file there is `AlreadyExists` and left alone.

@@ -5,31 +5,25 @@ use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_io::{Async, Timer};
+use async_io::Async;
 use smol::Executor;
-use smol::lock::Semaphore;
 
+use crate::accept::{Layer, accept_until};
 use crate::config::Config;
-use crate::conn::idle::IdleList;
 use crate::health::Health;
-use crate::listener::{Accepted, Listener};
+use crate::listener::Listener;
 use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::runtime;
 use crate::service::Service;
-use crate::shutdown::Drain;
+use crate::shutdown::Stop;
 use crate::socket;
 use crate::startup::{BindError, BindStep};
 
 /// Environment variable that sets the default number of executor threads.
 pub const THREADS_ENV: &str = "SMOLWEB_THREADS";
-
-/// How long the accept loop pauses when the process is out of file descriptors or memory.
-///
-/// **Default:** 50 ms. **Unit:** time.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// An HTTP/1.1 server: a bound listener, a thread count and a [`Config`].
 ///
@@ -65,7 +59,16 @@ pub struct Server {
     layer: Layer,
     metrics: Metrics,
     health: Health,
+    /// Listeners taken over beyond the first, one per thread (a per-core predecessor's).
+    inherited: Vec<Listener>,
+    /// The control socket's part, with [`Server::handoff`].
+    handoff: HandoffSlot,
 }
+
+#[cfg(unix)]
+type HandoffSlot = Option<crate::handoff::start::HandoffState>;
+#[cfg(not(unix))]
+type HandoffSlot = Option<std::convert::Infallible>;
 
 impl Server {
     /// Binds a nonblocking listener. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
@@ -94,6 +97,8 @@ impl Server {
             layer: Layer::default(),
             metrics: Metrics::default(),
             health: Health::default(),
+            inherited: Vec::new(),
+            handoff: None,
         })
     }
 
@@ -123,7 +128,10 @@ impl Server {
     /// ```
     pub fn from_listener(listener: TcpListener) -> io::Result<Server> {
         let addr = listener.local_addr()?;
-        Ok(Self::on(Listener::Tcp(Async::new(listener)?), addr))
+        Ok(Self::on_listener(
+            Listener::Tcp(Async::new(listener)?),
+            addr,
+        ))
     }
 
     /// A server on a Unix-domain socket at `path` (same HTTP, same guarantees: every byte
@@ -143,7 +151,10 @@ impl Server {
     #[cfg(unix)]
     pub fn bind_unix(path: impl AsRef<std::path::Path>) -> io::Result<Server> {
         let listener = crate::listener::bind_unix(path.as_ref())?;
-        Ok(Self::on(listener, SocketAddr::from(([0, 0, 0, 0], 0))))
+        Ok(Self::on_listener(
+            listener,
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+        ))
     }
 
     /// The socket file of a server from [`bind_unix`](Self::bind_unix).
@@ -187,13 +198,13 @@ impl Server {
         })?;
         listener.set_nonblocking(true)?;
         let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
-        Ok(Some(Self::on(
+        Ok(Some(Self::on_listener(
             Listener::Unix(Async::new(listener)?, None),
             unspecified,
         )))
     }
 
-    fn on(listener: Listener, addr: SocketAddr) -> Server {
+    pub(crate) fn on_listener(listener: Listener, addr: SocketAddr) -> Server {
         Server {
             listener,
             addr,
@@ -203,7 +214,23 @@ impl Server {
             layer: Layer::default(),
             metrics: Metrics::default(),
             health: Health::default(),
+            inherited: Vec::new(),
+            handoff: None,
         }
+    }
+
+    /// With a handoff: its control socket's state, the listeners taken over beyond the first.
+    #[cfg(unix)]
+    pub(crate) fn with_handoff(
+        mut self,
+        state: crate::handoff::start::HandoffState,
+        inherited: Vec<Listener>,
+        per_core: bool,
+    ) -> Server {
+        self.handoff = Some(state);
+        self.inherited = inherited;
+        self.per_core = per_core;
+        self
     }
 
     /// The address the server listens on.
@@ -279,7 +306,9 @@ impl Server {
     /// Like [`run`](Self::run), until `signal` completes; then shuts down gracefully: stops
     /// accepting (the listener is closed, so new connections are refused), closes idle
     /// keep-alive connections, lets requests in progress finish for up to
-    /// [`Config::shutdown_timeout`], drops what is left, and returns.
+    /// [`Config::shutdown_timeout`], drops what is left, and returns. A server started with
+    /// [`Server::handoff`] also stops this way, by itself, once a successor has taken its
+    /// listeners over (they stay open in the successor: nothing is refused).
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -328,21 +357,39 @@ impl Server {
             layer,
             metrics,
             health,
+            inherited,
+            handoff,
             ..
         } = self;
+        // Every listener taken over needs a thread: each has its own queue.
+        let threads = threads.max(1 + inherited.len());
+        let mut listeners = vec![listener];
+        listeners.extend(inherited);
+        while listeners.len() < threads {
+            listeners.push(Listener::Tcp(socket::listen(addr, true)?));
+        }
+        let signal = stop_when(handoff, &listeners.iter().collect::<Vec<_>>(), signal)?;
+        // Set before `stop` closes: how every thread's accept loop stops.
+        let handed_off = Arc::new(AtomicBool::new(false));
+        let mut listeners = listeners.into_iter();
+        let first = listeners.next().expect("one listener per thread");
         let per_thread = (config.max_connections / threads).max(1);
         let deadline = config.shutdown_timeout;
         let service = Service::with_probes(router, config, metrics, health);
         // Closed when the signal comes: every thread's accept loop stops.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut workers = Vec::new();
-        for i in 1..threads {
-            let listener = Listener::Tcp(socket::listen(addr, true)?);
+        for (i, listener) in (1..).zip(listeners) {
             let (service, stopped, layer) = (service.clone(), stopped.clone(), layer.clone());
+            let handed_off = handed_off.clone();
             workers.push(runtime::spawn_thread(i, move || {
                 let ex = Executor::new();
                 let signal = async {
                     let _ = stopped.recv().await;
+                    match handed_off.load(Ordering::SeqCst) {
+                        true => Stop::HandedOff,
+                        false => Stop::Signal,
+                    }
                 };
                 let serve = accept_until(
                     listener, &service, &layer, &ex, signal, per_thread, deadline,
@@ -352,14 +399,14 @@ impl Server {
         }
         let ex = Executor::new();
         let signal = async {
-            signal.await;
+            let how = signal.await;
+            handed_off.store(how == Stop::HandedOff, Ordering::SeqCst);
             stop.close();
+            how
         };
         let result = runtime::block_on(
             &ex,
-            accept_until(
-                listener, &service, &layer, &ex, signal, per_thread, deadline,
-            ),
+            accept_until(first, &service, &layer, &ex, signal, per_thread, deadline),
         );
         for worker in workers {
             let _ = worker.join();
@@ -386,146 +433,43 @@ impl Server {
             layer,
             metrics,
             health,
+            inherited,
+            handoff,
             ..
         } = self;
+        if !inherited.is_empty() {
+            // Refused before the predecessor is told to stop: it goes on serving them all.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a per-core server's listeners were taken over: use `run`, which gives each a thread",
+            ));
+        }
+        let signal = stop_when(handoff, &[&listener], signal)?;
         let (limit, deadline) = (config.max_connections, config.shutdown_timeout);
         let service = Service::with_probes(router, config, metrics, health);
         accept_until(listener, &service, &layer, ex, signal, limit, deadline).await
     }
 }
 
-/// What an accepted TCP connection runs before HTTP: nothing, or a TLS handshake.
-#[derive(Debug, Clone, Default)]
-struct Layer {
-    #[cfg(feature = "tls")]
-    tls: Option<crate::tls::TlsConfig>,
-}
-
-impl Layer {
-    /// Serves HTTP on an accepted connection, over TLS if this layer has it (TCP only).
-    async fn serve(&self, service: &Service, accepted: Accepted, idle: &IdleList) {
-        let transport = match accepted {
-            Accepted::Tcp(transport) => transport,
-            #[cfg(unix)]
-            Accepted::Unix(transport) => return service.serve_listed(transport, idle).await,
-        };
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &self.tls {
-            let peer = crate::transport::Transport::peer_addr(&transport);
-            // The handshake has the header timeout; then the first head has its own.
-            let timeout = service.config().header_timeout;
-            match crate::tls::accept(transport, tls.current(), timeout).await {
-                Ok(session) => service.serve_listed(session, idle).await,
-                Err(e) => log::debug!("connection from {peer:?}: {e}"),
-            }
-            return;
-        }
-        service.serve_listed(transport, idle).await
-    }
-}
-
-/// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is
-/// closed, `service` told to finish, and its connections given `deadline` to end (see
-/// `shutdown.rs`).
-async fn accept_until(
-    listener: Listener,
-    service: &Service,
-    layer: &Layer,
-    ex: &Executor<'_>,
-    signal: impl Future<Output = ()>,
-    max_connections: usize,
-    deadline: Duration,
-) -> io::Result<()> {
-    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
-    let idle = Arc::new(IdleList::default());
-    let drain = Drain::new();
-    let accept = async {
-        loop {
-            let slot = match slots.try_acquire_arc() {
-                Some(slot) => slot,
-                // At the connection limit: wait for a connection to end, or for a client in
-                // the listen backlog; for a client, close the oldest idle connections to make
-                // room (connections busy with a request are never closed for it). With none
-                // idle, clients wait in the backlog until a connection ends.
-                None => {
-                    let freed = async { Some(slots.acquire_arc().await) };
-                    let knocked = async {
-                        let _ = listener.readable().await;
-                        None
-                    };
-                    match futures_lite::future::or(freed, knocked).await {
-                        Some(slot) => slot,
-                        None => {
-                            let closed = idle.evict_oldest();
-                            service.metrics().limit_reached(closed);
-                            log::debug!("at {max_connections} connections: closed {closed} idle");
-                            slots.acquire_arc().await
-                        }
-                    }
-                }
-            };
-            let transport = match listener.accept().await {
-                Ok(Some(accepted)) => accepted,
-                Ok(None) => continue,
-                Err(e) => {
-                    accept_failed(e).await;
-                    continue;
-                }
-            };
-            let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
-            let layer = layer.clone();
-            let open = service.metrics().accepted();
-            ex.spawn(async move {
-                // All three count until the connection ends or is cancelled.
-                let (_held, _open) = (slot, open);
-                let cancelled = tracked.cancelled();
-                let serve = layer.serve(&service, transport, &idle);
-                futures_lite::future::or(serve, cancelled).await
-            })
-            .detach();
-        }
-    };
-    // The signal: the health check fails at once; the server goes on accepting for the
-    // drain delay (the balancer's time to notice), then stops.
-    let drain_delay = service.config().drain_delay;
+/// The future `accept_until` stops at: `signal`, or a handoff to a successor.
+fn stop_when<'a>(
+    handoff: HandoffSlot,
+    listeners: &[&Listener],
+    signal: impl Future<Output = ()> + 'a,
+) -> io::Result<impl Future<Output = Stop> + 'a> {
+    #[cfg(unix)]
+    return crate::handoff::start::watch(handoff, listeners, signal);
+    #[cfg(not(unix))]
     {
-        let mut accept = std::pin::pin!(accept);
-        futures_lite::future::or(accept.as_mut(), signal).await;
-        service.health().drain();
-        if !drain_delay.is_zero() {
-            let delay = async {
-                Timer::after(drain_delay).await;
-            };
-            futures_lite::future::or(accept.as_mut(), delay).await;
-        }
-    }
-    listener.close();
-    log::info!("shutting down: {} connections open", drain.open());
-    service.shutdown();
-    let left = drain.wait(deadline).await;
-    if left > 0 {
-        log::warn!("shutdown timeout: dropping {left} connections still busy");
-    }
-    Ok(())
-}
-
-/// An accept error never ends the server: out of descriptors or memory backs off briefly
-/// (instead of spinning on a listener that stays readable), the rest are the client's.
-async fn accept_failed(e: io::Error) {
-    use rustix::io::Errno;
-    let starved = matches!(
-        Errno::from_io_error(&e),
-        Some(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)
-    );
-    if starved {
-        log::warn!("accept failed: {e}; pausing {ACCEPT_BACKOFF:?}");
-        Timer::after(ACCEPT_BACKOFF).await;
-    } else {
-        log::debug!("accept failed: {e}");
+        let _ = (handoff, listeners);
+        Ok(async {
+            signal.await;
+            Stop::Signal
+        })
     }
 }
 
-fn first_addr(addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
+pub(crate) fn first_addr(addr: &impl ToSocketAddrs) -> io::Result<SocketAddr> {
     addr.to_socket_addrs()?
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))

@@ -16,6 +16,15 @@ use std::time::Duration;
 use async_io::Timer;
 use smol::channel::{self, Receiver, Recv, Sender};
 
+/// Why an accept loop stops: its signal (a graceful shutdown: the health check fails and the
+/// drain delay is waited), or a successor took its listeners over (the port goes on being
+/// served: neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Signal,
+    HandedOff,
+}
+
 /// The moment shutdown begins: [`begin`](Self::begin) it here, watch for it with its
 /// [`Watch`].
 #[derive(Debug)]

@@ -1,0 +1,158 @@
+//! The accept loop: each accepted connection becomes a task, until the stop signal; then the
+//! graceful shutdown (see `shutdown.rs`).
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_io::Timer;
+use smol::Executor;
+use smol::lock::Semaphore;
+
+use crate::conn::idle::IdleList;
+use crate::listener::{Accepted, Listener};
+use crate::service::Service;
+use crate::shutdown::{Drain, Stop};
+
+/// How long the accept loop pauses when the process is out of file descriptors or memory.
+///
+/// **Default:** 50 ms. **Unit:** time.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// What an accepted TCP connection runs before HTTP: nothing, or a TLS handshake.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layer {
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
+}
+
+impl Layer {
+    /// Serves HTTP on an accepted connection, over TLS if this layer has it (TCP only).
+    async fn serve(&self, service: &Service, accepted: Accepted, idle: &IdleList) {
+        let transport = match accepted {
+            Accepted::Tcp(transport) => transport,
+            #[cfg(unix)]
+            Accepted::Unix(transport) => return service.serve_listed(transport, idle).await,
+        };
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let peer = crate::transport::Transport::peer_addr(&transport);
+            // The handshake has the header timeout; then the first head has its own.
+            let timeout = service.config().header_timeout;
+            match crate::tls::accept(transport, tls.current(), timeout).await {
+                Ok(session) => service.serve_listed(session, idle).await,
+                Err(e) => log::debug!("connection from {peer:?}: {e}"),
+            }
+            return;
+        }
+        service.serve_listed(transport, idle).await
+    }
+}
+
+/// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is
+/// closed, `service` told to finish, and its connections given `deadline` to end (see
+/// `shutdown.rs`).
+pub(crate) async fn accept_until(
+    listener: Listener,
+    service: &Service,
+    layer: &Layer,
+    ex: &Executor<'_>,
+    signal: impl Future<Output = Stop>,
+    max_connections: usize,
+    deadline: Duration,
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+    let idle = Arc::new(IdleList::default());
+    let drain = Drain::new();
+    let accept = async {
+        loop {
+            let slot = match slots.try_acquire_arc() {
+                Some(slot) => slot,
+                // At the connection limit: wait for a connection to end, or for a client in
+                // the listen backlog; for a client, close the oldest idle connections to make
+                // room (connections busy with a request are never closed for it). With none
+                // idle, clients wait in the backlog until a connection ends.
+                None => {
+                    let freed = async { Some(slots.acquire_arc().await) };
+                    let knocked = async {
+                        let _ = listener.readable().await;
+                        None
+                    };
+                    match futures_lite::future::or(freed, knocked).await {
+                        Some(slot) => slot,
+                        None => {
+                            let closed = idle.evict_oldest();
+                            service.metrics().limit_reached(closed);
+                            log::debug!("at {max_connections} connections: closed {closed} idle");
+                            slots.acquire_arc().await
+                        }
+                    }
+                }
+            };
+            let transport = match listener.accept().await {
+                Ok(Some(accepted)) => accepted,
+                Ok(None) => continue,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            };
+            let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
+            let layer = layer.clone();
+            let open = service.metrics().accepted();
+            ex.spawn(async move {
+                // All three count until the connection ends or is cancelled.
+                let (_held, _open) = (slot, open);
+                let cancelled = tracked.cancelled();
+                let serve = layer.serve(&service, transport, &idle);
+                futures_lite::future::or(serve, cancelled).await
+            })
+            .detach();
+        }
+    };
+    // The signal: the health check fails at once; the server goes on accepting for the
+    // drain delay (the balancer's time to notice), then stops.
+    let drain_delay = service.config().drain_delay;
+    {
+        let mut accept = std::pin::pin!(accept);
+        let mut how = Stop::Signal;
+        let stopped = async {
+            how = signal.await;
+        };
+        futures_lite::future::or(accept.as_mut(), stopped).await;
+        if how == Stop::Signal {
+            service.health().drain();
+        }
+        if how == Stop::Signal && !drain_delay.is_zero() {
+            let delay = async {
+                Timer::after(drain_delay).await;
+            };
+            futures_lite::future::or(accept.as_mut(), delay).await;
+        }
+    }
+    listener.close();
+    log::info!("shutting down: {} connections open", drain.open());
+    service.shutdown();
+    let left = drain.wait(deadline).await;
+    if left > 0 {
+        log::warn!("shutdown timeout: dropping {left} connections still busy");
+    }
+    Ok(())
+}
+
+/// An accept error never ends the server: out of descriptors or memory backs off briefly
+/// (instead of spinning on a listener that stays readable), the rest are the client's.
+async fn accept_failed(e: io::Error) {
+    use rustix::io::Errno;
+    let starved = matches!(
+        Errno::from_io_error(&e),
+        Some(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)
+    );
+    if starved {
+        log::warn!("accept failed: {e}; pausing {ACCEPT_BACKOFF:?}");
+        Timer::after(ACCEPT_BACKOFF).await;
+    } else {
+        log::debug!("accept failed: {e}");
+    }
+}
