@@ -97,6 +97,7 @@ pub mod memory;
 mod metrics;
 pub mod middleware;
 mod percent;
+mod pool;
 mod request;
 mod response;
 mod router;

@@ -7,15 +7,18 @@
 //! `poll`, never across an `.await`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use super::body::BodyProgress;
 use super::buffer::ReadBuffer;
+use crate::transport::{Remote, Transport};
 
 /// The transport and the connection's input.
 pub(crate) struct Shared<T> {
     pub(crate) transport: T,
+    /// Where the connection's requests come from.
+    pub(crate) remote: Remote,
     input: Mutex<Input>,
     /// Whether the connection is idle, for its server to close it to make room.
     pub(crate) idle: IdleState,
@@ -28,15 +31,23 @@ pub(crate) struct Input {
     pub(crate) body: BodyProgress,
 }
 
-impl<T> Shared<T> {
+impl<T: Transport> Shared<T> {
+    /// A new connection on `transport`, ready to be served.
+    pub(crate) fn of(transport: T) -> Arc<Self> {
+        Arc::new(Self::new(transport))
+    }
+
     pub(crate) fn new(transport: T) -> Self {
         Shared {
+            remote: Remote::of(&transport),
             transport,
             input: Mutex::new(Input::default()),
             idle: IdleState::default(),
         }
     }
+}
 
+impl<T> Shared<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Input> {
         self.input
             .lock()
