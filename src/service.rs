@@ -176,12 +176,15 @@ impl Service {
 
     /// Serves one connection listed in `idle`, from which its server may close it while it
     /// is idle, to make room at the connection limit.
-    pub(crate) async fn serve_listed<T: Transport>(
-        &self,
+    ///
+    /// Not an `async fn`: the connection's future is [`conn::serve`]'s itself, with no layer
+    /// around it keeping a copy of its arguments.
+    pub(crate) fn serve_listed<'a, T: Transport>(
+        &'a self,
         conn: Arc<conn::Shared<T>>,
-        idle: &IdleList,
-    ) {
-        conn::serve(self, conn, Some(idle)).await
+        idle: &'a IdleList,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        conn::serve(self, conn, Some(idle))
     }
 }
 

@@ -181,7 +181,7 @@ fn kept_per_idle_connection(addr: SocketAddr, target: &str) -> Kept {
 }
 
 /// The bound on what an idle connection keeps on the heap.
-const MAX_IDLE_BYTES: f64 = 1024.0;
+const MAX_IDLE_BYTES: f64 = 1536.0;
 
 #[test]
 fn an_idle_hello_connection_keeps_little() {

@@ -12,13 +12,11 @@ use std::time::Instant;
 
 use super::body::BodyProgress;
 use super::buffer::ReadBuffer;
-use crate::transport::{Remote, Transport};
+use crate::transport::Transport;
 
 /// The transport and the connection's input.
 pub(crate) struct Shared<T> {
     pub(crate) transport: T,
-    /// Where the connection's requests come from.
-    pub(crate) remote: Remote,
     input: Mutex<Input>,
     /// Whether the connection is idle, for its server to close it to make room.
     pub(crate) idle: IdleState,
@@ -39,7 +37,6 @@ impl<T: Transport> Shared<T> {
 
     pub(crate) fn new(transport: T) -> Self {
         Shared {
-            remote: Remote::of(&transport),
             transport,
             input: Mutex::new(Input::default()),
             idle: IdleState::default(),
