@@ -145,8 +145,12 @@ fn exchange(stream: &mut TcpStream, target: &str) {
     }
 }
 
+/// One measurement at a time: the counts are the whole process's.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Holds [`CONNS`] connections to `addr` after one `GET target` each; what each keeps.
 fn kept_per_idle_connection(addr: SocketAddr, target: &str) -> Kept {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     QUIET.with(|q| q.set(true));
     // A first connection, closed: what the server makes once (per thread) is not counted.
     let mut warm = TcpStream::connect(addr).unwrap();

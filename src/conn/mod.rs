@@ -231,6 +231,10 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     }
 }
 
+/// References to a connection's [`Shared`] while an exchange runs and no body reader is
+/// left: the connection's and the exchange's.
+const EXCHANGE_REFS: usize = 2;
+
 /// One request and its response, and what they leave the connection to do. It owns what it
 /// uses, so that its future (large: it holds the handler's and the response's) can live in a
 /// pooled room rather than in every connection's future.
@@ -319,8 +323,8 @@ impl<A: Respond, T: Transport> Exchange<A, T> {
         let keep_alive = keep_alive && !self.app.shutdown().has_begun() && {
             // Undrainable: more of the declared body is left than draining may read, and
             // nothing can read it any more (no body reader outlived the handler: the
-            // connection holds the only reference to what it shares with one).
-            let unread_for_good = Arc::strong_count(shared) == 1;
+            // connection and its exchange hold the only references to what it shares with one).
+            let unread_for_good = Arc::strong_count(shared) == EXCHANGE_REFS;
             let input = shared.lock();
             let undrainable = unread_for_good
                 && matches!(
