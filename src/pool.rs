@@ -220,11 +220,9 @@ mod tests {
 
     #[test]
     fn a_dropped_future_is_dropped_and_its_room_kept() {
-        fn waiter(held: std::sync::Arc<()>) -> impl Future<Output = ()> + Send {
-            async move {
-                std::future::pending::<()>().await;
-                drop(held);
-            }
+        async fn waiter(held: std::sync::Arc<()>) {
+            std::future::pending::<()>().await;
+            drop(held);
         }
         let flag = std::sync::Arc::new(());
         let pooled = Pooled::new(waiter(flag.clone()));

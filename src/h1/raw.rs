@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_connection_reuses_the_room_of_its_last_head() {
-        let room = HeadRoom::default();
+        let room = HeadRoom;
         let first = keep(
             b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n",
             &room,
