@@ -8,12 +8,15 @@ use std::time::Duration;
 
 use async_io::Timer;
 use smol::Executor;
-use smol::lock::Semaphore;
+use smol::lock::{Semaphore, SemaphoreGuardArc};
 
+use crate::conn::Shared;
 use crate::conn::idle::IdleList;
 use crate::listener::{Accepted, Listener};
+use crate::metrics::Open;
 use crate::service::Service;
-use crate::shutdown::{Drain, Stop};
+use crate::shutdown::{Drain, Stop, Tracked};
+use crate::transport::Transport;
 
 /// How long the accept loop pauses when the process is out of file descriptors or memory.
 ///
@@ -28,26 +31,76 @@ pub(crate) struct Layer {
 }
 
 impl Layer {
-    /// Serves HTTP on an accepted connection, over TLS if this layer has it (TCP only).
-    async fn serve(&self, service: &Service, accepted: Accepted, idle: &IdleList) {
+    /// Spawns the task serving HTTP on an accepted connection, over TLS if this layer has it
+    /// (TCP only). Each kind of connection has a task of its own type, no larger than that
+    /// kind needs: an idle connection's task is most of what it costs.
+    fn spawn(
+        &self,
+        ex: &Executor<'_>,
+        service: Service,
+        accepted: Accepted,
+        idle: Arc<IdleList>,
+        held: Held,
+    ) {
         let transport = match accepted {
             Accepted::Tcp(transport) => transport,
             #[cfg(unix)]
-            Accepted::Unix(transport) => return service.serve_listed(transport, idle).await,
+            Accepted::Unix(transport) => {
+                let conn = Shared::of(transport);
+                return ex.spawn(run(service, conn, idle, held)).detach();
+            }
         };
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            let peer = crate::transport::Transport::peer_addr(&transport);
-            // The handshake has the header timeout; then the first head has its own.
-            let timeout = service.config().header_timeout;
-            match crate::tls::accept(transport, tls.current(), timeout).await {
-                Ok(session) => service.serve_listed(session, idle).await,
-                Err(e) => log::debug!("connection from {peer:?}: {e}"),
-            }
-            return;
+            let tls = tls.clone();
+            return ex
+                .spawn(run_tls(service, tls, transport, idle, held))
+                .detach();
         }
-        service.serve_listed(transport, idle).await
+        ex.spawn(run(service, Shared::of(transport), idle, held))
+            .detach();
     }
+}
+
+/// What a connection's task holds until the connection ends or is cancelled: its place under
+/// the connection limit, its count as open, and its tracking by the shutdown drain.
+struct Held {
+    _slot: SemaphoreGuardArc,
+    _open: Open,
+    tracked: Tracked,
+}
+
+/// A connection's task: HTTP on `conn` until it ends or the drain cancels it.
+async fn run<T: Transport>(
+    service: Service,
+    conn: Arc<Shared<T>>,
+    idle: Arc<IdleList>,
+    held: Held,
+) {
+    let cancelled = held.tracked.cancelled();
+    futures_lite::future::or(service.serve_listed(conn, &idle), cancelled).await
+}
+
+/// [`run`] after a TLS handshake (within the header timeout; then the first head has its
+/// own).
+#[cfg(feature = "tls")]
+async fn run_tls(
+    service: Service,
+    tls: crate::tls::TlsConfig,
+    transport: crate::socket::TcpTransport,
+    idle: Arc<IdleList>,
+    held: Held,
+) {
+    let cancelled = held.tracked.cancelled();
+    let serve = async {
+        let peer = Transport::peer_addr(&transport);
+        let timeout = service.config().header_timeout;
+        match crate::tls::accept(transport, tls.current(), timeout).await {
+            Ok(session) => service.serve_listed(Shared::of(session), &idle).await,
+            Err(e) => log::debug!("connection from {peer:?}: {e}"),
+        }
+    };
+    futures_lite::future::or(serve, cancelled).await
 }
 
 /// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is
@@ -98,17 +151,12 @@ pub(crate) async fn accept_until(
                     continue;
                 }
             };
-            let (service, tracked, idle) = (service.clone(), drain.track(), idle.clone());
-            let layer = layer.clone();
-            let open = service.metrics().accepted();
-            ex.spawn(async move {
-                // All three count until the connection ends or is cancelled.
-                let (_held, _open) = (slot, open);
-                let cancelled = tracked.cancelled();
-                let serve = layer.serve(&service, transport, &idle);
-                futures_lite::future::or(serve, cancelled).await
-            })
-            .detach();
+            let held = Held {
+                _slot: slot,
+                _open: service.metrics().accepted(),
+                tracked: drain.track(),
+            };
+            layer.spawn(ex, service.clone(), transport, idle.clone(), held);
         }
     };
     // The signal: the health check fails at once; the server goes on accepting for the

@@ -104,6 +104,7 @@ pub mod memory;
 mod metrics;
 pub mod middleware;
 mod percent;
+mod pool;
 mod request;
 mod response;
 mod router;

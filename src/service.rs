@@ -171,22 +171,20 @@ impl Service {
     /// or a request asks to close. Never panics and never fails: a broken connection is an
     /// ordinary end, logged at debug level.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
-        let inner = &*self.inner;
-        conn::serve(self, &inner.config, inner.shutdown.watch(), transport, None).await
+        conn::serve(self, conn::Shared::of(transport), None).await
     }
 
     /// Serves one connection listed in `idle`, from which its server may close it while it
     /// is idle, to make room at the connection limit.
-    pub(crate) async fn serve_listed<T: Transport>(&self, transport: T, idle: &IdleList) {
-        let inner = &*self.inner;
-        conn::serve(
-            self,
-            &inner.config,
-            inner.shutdown.watch(),
-            transport,
-            Some(idle),
-        )
-        .await
+    ///
+    /// Not an `async fn`: the connection's future is [`conn::serve`]'s itself, with no layer
+    /// around it keeping a copy of its arguments.
+    pub(crate) fn serve_listed<'a, T: Transport>(
+        &'a self,
+        conn: Arc<conn::Shared<T>>,
+        idle: &'a IdleList,
+    ) -> impl Future<Output = ()> + Send + 'a {
+        conn::serve(self, conn, Some(idle))
     }
 }
 
@@ -202,6 +200,14 @@ impl Respond for Service {
 
     fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn shutdown(&self) -> &crate::shutdown::Watch {
+        self.inner.shutdown.watch()
     }
 
     fn respond(

@@ -17,6 +17,9 @@ use crate::response::IntoResponse;
 /// that room; a future of another type replaces the room. A response known at once is put as
 /// `std::future::ready(response)`.
 ///
+/// A slot dropped gives its room to its thread, for the next slot's future of that type: a
+/// slot made per request allocates nothing for its room in the steady state either.
+///
 /// ```
 /// use smolweb::{BoxFuture, FutureSlot, Handler, IntoResponse, Request, Response};
 ///
@@ -66,7 +69,22 @@ impl FutureSlot {
                 return;
             }
         }
-        self.room = Some(Box::pin(fresh));
+        let kept = FREE
+            .try_with(|free| {
+                let mut free = free.try_borrow_mut().ok()?;
+                let at = free
+                    .iter_mut()
+                    .rposition(|room| room.as_mut().refill(&mut fresh))?;
+                Some(free.swap_remove(at))
+            })
+            .ok()
+            .flatten();
+        // The room of another type is given to the thread (after `kept` was taken, so that
+        // it is not found again).
+        if let Some(old) = self.room.take() {
+            give_back(old);
+        }
+        self.room = Some(kept.unwrap_or_else(|| Box::pin(fresh)));
     }
 
     /// Drops whatever the slot holds, keeping its room.
@@ -75,6 +93,36 @@ impl FutureSlot {
             room.as_mut().clear();
         }
     }
+}
+
+impl Drop for FutureSlot {
+    fn drop(&mut self) {
+        if let Some(room) = self.room.take() {
+            give_back(room);
+        }
+    }
+}
+
+/// Rooms of dropped slots kept per thread, of whatever future type.
+const MAX_FREE: usize = 64;
+
+thread_local! {
+    /// Empty rooms given back by dropped slots, the most recent last.
+    static FREE: std::cell::RefCell<Vec<Pin<Box<dyn Room>>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Empties `room` (outside any borrow of the pool: dropping a future may drop slots) and
+/// keeps it for this thread's next slot, if there is space.
+fn give_back(mut room: Pin<Box<dyn Room>>) {
+    room.as_mut().clear();
+    let _ = FREE.try_with(|free| {
+        if let Ok(mut free) = free.try_borrow_mut() {
+            if free.len() < MAX_FREE {
+                free.push(room);
+            }
+        }
+    });
 }
 
 impl std::fmt::Debug for FutureSlot {
@@ -178,6 +226,21 @@ mod tests {
         // Another type of future gets a room of its own.
         slot.put(async { crate::template::response(StatusCode::Gone) });
         assert_eq!(smol::block_on(&mut slot).status(), StatusCode::Gone);
+    }
+
+    #[test]
+    fn a_dropped_slot_leaves_its_room_to_the_next_slot_on_its_thread() {
+        async fn answer(status: StatusCode) -> Response {
+            crate::template::response(status)
+        }
+        let mut slot = FutureSlot::new();
+        slot.put(answer(StatusCode::Ok));
+        let at = room_at(&slot);
+        drop(slot);
+        let mut next = FutureSlot::new();
+        next.put(answer(StatusCode::Created));
+        assert_eq!(room_at(&next), at);
+        assert_eq!(smol::block_on(&mut next).status(), StatusCode::Created);
     }
 
     #[test]

@@ -46,7 +46,7 @@ use self::body::{BodyState, Continue};
 use self::idle::IdleList;
 use self::read::{HeadEvent, read_head};
 use self::reader::BodyReader;
-use self::shared::Shared;
+pub(crate) use self::shared::Shared;
 use self::write::{Reply, refuse, write_response};
 use crate::config::Config;
 use crate::deadline::{Deadline, Timeout};
@@ -55,28 +55,46 @@ use crate::h1::encode::Persistence;
 use crate::h1::fields::RequestFraming;
 use crate::h1::head::RequestHead;
 use crate::h1::message::Message;
-use crate::h1::url::HeadCache;
 use crate::metrics::Metrics;
+use crate::pool::{BufferPool, Pooled};
 use crate::shutdown::Watch;
 use crate::transport::{Remote, Transport};
 use crate::upgrade::OnUpgrade;
 
-/// The write buffer is given back to the allocator between requests when it grew past this.
+/// A write buffer that grew past this is given back to the allocator, not kept.
 const KEEP_WRITE_BUFFER: usize = 16 * 1024;
+/// Write buffers kept per thread for the next exchanges.
+const KEEP_WRITE_BUFFERS: usize = 64;
 /// Buffer between a request body and the handler reading it.
 const BODY_BUFFER: usize = 8 * 1024;
 /// When closing with request bytes possibly still arriving, input is read and discarded for
 /// at most this long, so the response is not lost to a TCP reset.
 const LINGER: Duration = Duration::from_secs(5);
 
+thread_local! {
+    /// The write buffers of exchanges that ended, for the next ones on this thread.
+    static WRITE_BUFFERS: BufferPool =
+        const { BufferPool::new(KEEP_WRITE_BUFFERS, KEEP_WRITE_BUFFER) };
+}
+
 /// The application as a connection sees it: something that answers a request.
-pub(crate) trait Respond: Sync {
-    /// What the application keeps per connection to answer its requests without allocating
-    /// each time (the room of its handlers' futures).
+///
+/// A connection owns a clone of it, so that an exchange owns everything it uses and can run
+/// in a room from its thread's pool (see [`crate::pool`]).
+pub(crate) trait Respond: Clone + Send + Sync + 'static {
+    /// What an exchange uses to answer its request without allocating each time (the room
+    /// of its handlers' futures). Made empty per exchange: it must take its rooms from (and
+    /// give them back to) a pool of its own.
     type Room: Default + Send;
 
     /// The counters the connection adds to.
     fn metrics(&self) -> &Metrics;
+
+    /// The limits and timeouts.
+    fn config(&self) -> &Config;
+
+    /// Whether the application is shutting down.
+    fn shutdown(&self) -> &Watch;
 
     /// Answers `message`, which came from `remote` (its body, if any, streams from the
     /// connection as it is read).
@@ -103,27 +121,29 @@ enum After {
 ///
 /// Listed in `idle_list`, the connection may be closed from there while it is idle (see
 /// [`idle`]).
+///
+/// Between requests the connection keeps only what its next request needs to begin: the
+/// transport and its input (in [`Shared`]), its timer, its base URL. An exchange takes its
+/// rooms (the exchange's own future, the write buffer, the handler's future) from its
+/// thread's pools, and gives them back when it ends.
+///
+/// The connection comes as its [`Shared`] (made with [`Shared::of`]) rather than its
+/// transport: a future keeps its arguments for its whole life, so a transport passed down
+/// through a few `async fn`s would be kept in each, dead, by every connection.
 pub(crate) async fn serve<A: Respond, T: Transport>(
     app: &A,
-    config: &Config,
-    shutdown: &Watch,
-    transport: T,
+    shared: Arc<Shared<T>>,
     idle_list: Option<&IdleList>,
 ) {
-    let remote = Remote::of(&transport);
-    let peer = remote.peer;
-    let metrics = app.metrics();
-    let shared = Arc::new(Shared::new(transport));
+    let (config, shutdown, metrics) = (app.config(), app.shutdown(), app.metrics());
     let _listed = idle_list.map(|list| {
         let conn: std::sync::Weak<Shared<T>> = Arc::downgrade(&shared);
         list.list(conn)
     });
-    let mut out = Vec::new();
     // Made once per connection: waiting on it registers one listener, not one per request.
     let mut stop = std::pin::pin!(shutdown.begun());
     let mut deadline = Deadline::new();
-    let mut heads = HeadCache::new(remote.tls.is_some());
-    let mut room = A::Room::default();
+    let secure = shared.transport.tls().is_some();
     let mut first = true;
     loop {
         // A keep-alive connection idle between requests closes as soon as shutdown begins
@@ -134,7 +154,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
         if shutdown.has_begun() && !first && shared.lock().buffer.is_empty() {
             break;
         }
-        let next_head = read_head(&shared, config, &mut deadline, &mut heads, first);
+        let next_head = read_head(&shared, config, &mut deadline, secure, first);
         let stopped = async {
             if first {
                 return std::future::pending().await;
@@ -153,56 +173,53 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             Ok(HeadEvent::Head(head)) => head,
             Ok(HeadEvent::Closed) => break,
             Ok(HeadEvent::Refused(e)) => {
-                log::debug!("refused request from {peer:?}: {e}");
-                if refuse(
-                    &shared.transport,
-                    &mut out,
-                    e,
-                    config.write_timeout,
-                    metrics,
-                )
-                .await
-                .is_ok()
-                {
-                    linger(&shared.transport).await;
-                }
+                log::debug!(
+                    "refused request from {:?}: {e}",
+                    shared.transport.peer_addr()
+                );
+                // Boxed: the connection's one refusal is not worth its room in every
+                // connection's future.
+                Box::pin(async {
+                    let mut out = Vec::new();
+                    let transport = &shared.transport;
+                    if refuse(transport, &mut out, e, config.write_timeout, metrics)
+                        .await
+                        .is_ok()
+                    {
+                        linger(transport).await;
+                    }
+                })
+                .await;
                 break;
             }
             Err(e) => {
-                log_end(peer, &e, app.metrics());
+                log_end(shared.transport.peer_addr(), &e, metrics);
                 break;
             }
         };
         let exchange = Exchange {
-            app,
-            config,
-            shutdown,
-            shared: &shared,
-            remote: &remote,
+            app: app.clone(),
+            shared: shared.clone(),
         };
-        match exchange.run(head, &mut out, &mut room).await {
+        match Pooled::new(exchange.run(head)).await {
             Ok(After::KeepAlive) => {}
             Ok(After::Close) => break,
             Ok(After::LingerAndClose) => {
-                linger(&shared.transport).await;
+                Box::pin(linger(&shared.transport)).await;
                 break;
             }
             Ok(After::Upgrade(on_upgrade)) => {
                 let upgraded = switch::hand_over(&shared, shutdown, config.write_timeout);
-                let _open = app.metrics().upgraded();
-                on_upgrade.run(upgraded).await;
+                let _open = metrics.upgraded();
+                Box::pin(on_upgrade.run(upgraded)).await;
                 break;
             }
             Err(e) => {
-                log_end(peer, &e, app.metrics());
+                log_end(shared.transport.peer_addr(), &e, metrics);
                 break;
             }
         }
         first = false;
-        out.clear();
-        if out.capacity() > KEEP_WRITE_BUFFER {
-            out = Vec::new();
-        }
         if shared.lock().buffer.is_empty() {
             // The client is reading the response and will send its next request a little
             // later: let the other connections run first. Under load the request has arrived
@@ -214,24 +231,26 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     }
 }
 
-/// One request and its response, and what they leave the connection to do.
-struct Exchange<'a, A, T> {
-    app: &'a A,
-    config: &'a Config,
-    shutdown: &'a Watch,
-    shared: &'a Arc<Shared<T>>,
-    remote: &'a Remote,
+/// References to a connection's [`Shared`] while an exchange runs and no body reader is
+/// left: the connection's and the exchange's.
+const EXCHANGE_REFS: usize = 2;
+
+/// One request and its response, and what they leave the connection to do. It owns what it
+/// uses, so that its future (large: it holds the handler's and the response's) can live in a
+/// pooled room rather than in every connection's future.
+struct Exchange<A, T> {
+    app: A,
+    shared: Arc<Shared<T>>,
 }
 
-impl<A: Respond, T: Transport> Exchange<'_, A, T> {
-    async fn run(
-        self,
-        head: RequestHead,
-        out: &mut Vec<u8>,
-        room: &mut A::Room,
-    ) -> io::Result<After> {
-        let config = self.config;
-        let shared = self.shared;
+impl<A: Respond, T: Transport> Exchange<A, T> {
+    async fn run(self, head: RequestHead) -> io::Result<After> {
+        let mut out = WriteBuffer(WRITE_BUFFERS.try_with(BufferPool::take).unwrap_or_default());
+        let out = &mut out.0;
+        let mut room = A::Room::default();
+        let room = &mut room;
+        let config = self.app.config();
+        let shared = &self.shared;
         let metrics = self.app.metrics();
         let RequestHead {
             mut message,
@@ -248,7 +267,10 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
         if let (RequestFraming::Length(n), Some(limit)) = (framing, limit) {
             if n > limit {
                 let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
-                log::debug!("refused request from {:?}: {e}", self.remote.peer);
+                log::debug!(
+                    "refused request from {:?}: {e}",
+                    shared.transport.peer_addr()
+                );
                 refuse(&shared.transport, out, e, config.write_timeout, metrics).await?;
                 return Ok(After::LingerAndClose);
             }
@@ -286,7 +308,9 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
             // `OPTIONS *` asks about the server in general: a plain success, no handler.
             crate::template::response(StatusCode::Ok)
         } else {
-            self.app.respond(message, self.remote, room).await
+            // Made per request from the transport (a copy): not kept by an idle connection.
+            let remote = Remote::of(&shared.transport);
+            self.app.respond(message, &remote, room).await
         };
         let on_upgrade = switch::vet(&mut res, upgrade);
         metrics.response(res.status());
@@ -296,11 +320,11 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
         // `Expect: 100-continue` that was never answered, a malformed body, or more of a
         // declared body left unread than draining may read. (A body merely left unread is
         // drained after the response, which may stream it.)
-        let keep_alive = keep_alive && !self.shutdown.has_begun() && {
+        let keep_alive = keep_alive && !self.app.shutdown().has_begun() && {
             // Undrainable: more of the declared body is left than draining may read, and
             // nothing can read it any more (no body reader outlived the handler: the
-            // connection holds the only reference to what it shares with one).
-            let unread_for_good = Arc::strong_count(shared) == 1;
+            // connection and its exchange hold the only references to what it shares with one).
+            let unread_for_good = Arc::strong_count(shared) == EXCHANGE_REFS;
             let input = shared.lock();
             let undrainable = unread_for_good
                 && matches!(
@@ -348,6 +372,16 @@ impl<A: Respond, T: Transport> Exchange<'_, A, T> {
     }
 }
 
+/// An exchange's write buffer, given back to its thread's pool when the exchange ends.
+struct WriteBuffer(Vec<u8>);
+
+impl Drop for WriteBuffer {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        let _ = WRITE_BUFFERS.try_with(|pool| pool.give_back(buf));
+    }
+}
+
 /// Closes gracefully while the client may still be sending: ends our side (FIN after the
 /// response), then reads and discards input until the client closes or [`LINGER`] passes.
 /// Closing with unread input instead would make the kernel reset the connection and could
@@ -386,4 +420,29 @@ fn log_end(peer: Option<SocketAddr>, e: &io::Error, metrics: &Metrics) {
         }
         _ => log::warn!("connection from {peer:?} failed: {e}"),
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::TcpTransport;
+
+    /// Most of what an idle connection costs is its task, that is this future: what it holds
+    /// while it waits for a request (the exchange, which is larger, runs in a pooled room).
+    #[test]
+    fn an_idle_connection_future_is_small() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        let transport = TcpTransport::new(async_io::Async::new(stream).unwrap(), None).unwrap();
+        let service = crate::Service::new(crate::Router::new());
+        let list = IdleList::default();
+        let serve = serve(&service, Shared::of(transport), Some(&list));
+        let size = std::mem::size_of_val(&serve);
+        println!("an idle connection's future: {size} bytes");
+        assert!(size <= MAX_IDLE_FUTURE, "{size} bytes");
+    }
+
+    /// The bound on [`serve`]'s future (a connection's whole task adds its wrapper and header).
+    const MAX_IDLE_FUTURE: usize = 512;
 }

@@ -15,7 +15,7 @@ use crate::deadline::{Deadline, Timeout};
 use crate::h1::HeadError;
 use crate::h1::error::too_large;
 use crate::h1::head::{self, HeadLimits, RequestHead};
-use crate::h1::url::HeadCache;
+use crate::h1::url::with_thread_cache;
 use crate::transport::Transport;
 
 thread_local! {
@@ -47,7 +47,7 @@ fn recv_on_scratch<T: Transport>(
     cx: &mut std::task::Context<'_>,
     cap: usize,
     limits: HeadLimits,
-    heads: &mut HeadCache,
+    secure: bool,
     event: &mut Option<HeadEvent>,
 ) -> Poll<io::Result<usize>> {
     SCRATCH.with(|scratch| {
@@ -68,7 +68,7 @@ fn recv_on_scratch<T: Transport>(
             input.keep(bytes);
             return Poll::Ready(Ok(n));
         }
-        match head::parse(bytes, limits, heads) {
+        match with_thread_cache(secure, |heads| head::parse(bytes, limits, heads)) {
             Ok(Some(h)) => {
                 input.keep(&bytes[h.len..]);
                 *event = Some(HeadEvent::Head(h));
@@ -80,8 +80,8 @@ fn recv_on_scratch<T: Transport>(
     })
 }
 
-/// Waits for the next request head, within the keep-alive and header timeouts. `heads` is
-/// what the connection's last head left for the next (the base URL, the head room).
+/// Waits for the next request head, within the keep-alive and header timeouts. URLs are
+/// `https` when `secure` (the thread's cache of base URLs for that scheme is used).
 ///
 /// The first request of a connection (`first`) must be whole within `header_timeout` of the
 /// wait's start, that is of the accept: a connection that never sends a byte is closed then,
@@ -91,7 +91,7 @@ pub(crate) async fn read_head<T: Transport>(
     shared: &Shared<T>,
     config: &Config,
     deadline: &mut Deadline,
-    heads: &mut HeadCache,
+    secure: bool,
     first: bool,
 ) -> io::Result<HeadEvent> {
     let limits = HeadLimits {
@@ -117,7 +117,7 @@ pub(crate) async fn read_head<T: Transport>(
                 Err(e) => return Poll::Ready(Ok(HeadEvent::Refused(e))),
             };
             if complete {
-                match head::parse(input.bytes(), limits, heads) {
+                match with_thread_cache(secure, |heads| head::parse(input.bytes(), limits, heads)) {
                     Ok(Some(h)) => {
                         input.take_head(h.len);
                         return Poll::Ready(Ok(HeadEvent::Head(h)));
@@ -132,7 +132,7 @@ pub(crate) async fn read_head<T: Transport>(
                 input.release_if_empty();
                 let cap = INITIAL_BUFFER.min(config.max_head_bytes.max(1));
                 let transport = &shared.transport;
-                recv_on_scratch(input, transport, cx, cap, limits, heads, &mut event)
+                recv_on_scratch(input, transport, cx, cap, limits, secure, &mut event)
             } else {
                 if input.len() >= config.max_head_bytes || !input.make_room(config.max_head_bytes) {
                     return Poll::Ready(Ok(HeadEvent::Refused(too_large(input.bytes()))));

@@ -7,11 +7,12 @@
 //! `poll`, never across an `.await`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use super::body::BodyProgress;
 use super::buffer::ReadBuffer;
+use crate::transport::Transport;
 
 /// The transport and the connection's input.
 pub(crate) struct Shared<T> {
@@ -28,7 +29,12 @@ pub(crate) struct Input {
     pub(crate) body: BodyProgress,
 }
 
-impl<T> Shared<T> {
+impl<T: Transport> Shared<T> {
+    /// A new connection on `transport`, ready to be served.
+    pub(crate) fn of(transport: T) -> Arc<Self> {
+        Arc::new(Self::new(transport))
+    }
+
     pub(crate) fn new(transport: T) -> Self {
         Shared {
             transport,
@@ -36,7 +42,9 @@ impl<T> Shared<T> {
             idle: IdleState::default(),
         }
     }
+}
 
+impl<T> Shared<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Input> {
         self.input
             .lock()

@@ -15,7 +15,7 @@
 //! validate the same things at parse time: a head refused one way is refused the other.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use http_types::{Method, Url, Version};
 
@@ -27,36 +27,35 @@ pub(crate) const INLINE_FIELDS: usize = 32;
 /// and of its value, each a little-endian `u16`.
 const FIELD_BYTES: usize = 8;
 
-/// A connection's head of at most this many bytes (its field table included) leaves its
+/// A head of at most this many bytes (its field table included) leaves its
 /// allocation to the next one; a larger one is freed with its request.
 pub(crate) const KEEP_HEAD_ROOM: usize = 2048;
 
-/// Where a connection's heads keep their bytes: the allocation of a head whose request was
-/// dropped, waiting for the next head on the same connection. A keep-alive connection thus
-/// allocates for its first head only (and for the rare larger one).
+/// Where heads keep their bytes: the allocations of heads whose requests were dropped, kept
+/// per thread for the next heads (of any connection). A keep-alive connection thus allocates
+/// for a head only when its thread has none to spare, and an idle one keeps none.
 #[derive(Clone, Default)]
-pub(crate) struct HeadRoom(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct HeadRoom;
+
+/// Spare heads kept per thread.
+const KEEP_HEADS: usize = 64;
+
+thread_local! {
+    static SPARE_HEADS: crate::pool::BufferPool =
+        const { crate::pool::BufferPool::new(KEEP_HEADS, KEEP_HEAD_ROOM) };
+}
 
 impl HeadRoom {
-    /// The room left by the last head (empty, with its capacity), or a new empty `Vec`.
+    /// A spare head's allocation (empty, with its capacity), or a new empty `Vec`.
     fn take(&self) -> Vec<u8> {
-        match self.0.try_lock() {
-            Ok(mut spare) => std::mem::take(&mut *spare),
-            Err(_) => Vec::new(),
-        }
+        SPARE_HEADS
+            .try_with(crate::pool::BufferPool::take)
+            .unwrap_or_default()
     }
 
     /// Keeps `bytes`' allocation for the next head, unless it is too large to keep.
-    fn give_back(&self, mut bytes: Vec<u8>) {
-        if bytes.capacity() == 0 || bytes.capacity() > KEEP_HEAD_ROOM {
-            return;
-        }
-        if let Ok(mut spare) = self.0.try_lock() {
-            if spare.capacity() < bytes.capacity() {
-                bytes.clear();
-                *spare = bytes;
-            }
-        }
+    fn give_back(&self, bytes: Vec<u8>) {
+        let _ = SPARE_HEADS.try_with(|spare| spare.give_back(bytes));
     }
 }
 
@@ -293,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_connection_reuses_the_room_of_its_last_head() {
-        let room = HeadRoom::default();
+        let room = HeadRoom;
         let first = keep(
             b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n",
             &room,

@@ -5,12 +5,11 @@ use http_types::Url;
 use super::error::{HeadError, bad};
 use super::raw::HeadRoom;
 
-/// What a connection's heads leave for the next one: the base URL and the room for the bytes.
+/// What heads leave for the next ones: the base URL and the room for the bytes.
 ///
-/// The base URL is the last `http://host/` the connection's requests were relative to.
-/// Requests on one connection nearly always name the same host, so each URL is parsed
-/// relative to this base: the host is parsed (and IDNA-checked) once per connection, not once
-/// per request.
+/// The base URL is the last `http://host/` the requests were relative to. Requests nearly
+/// always name the same host, so each URL is parsed relative to this base: the host is parsed
+/// (and IDNA-checked) once per thread and host ([`with_thread_cache`]), not once per request.
 #[derive(Default)]
 pub(crate) struct HeadCache {
     host: Vec<u8>,
@@ -22,12 +21,38 @@ pub(crate) struct HeadCache {
     pub(super) secure: bool,
 }
 
+thread_local! {
+    /// This thread's caches, `http` then `https`: the connections a thread serves nearly
+    /// always name one host, so a thread keeps one base URL per scheme and a connection
+    /// (idle between requests, most of its life) keeps none.
+    static CACHES: std::cell::RefCell<[HeadCache; 2]> =
+        const { std::cell::RefCell::new([HeadCache::new(false), HeadCache::new(true)]) };
+}
+
+/// Runs `f` with this thread's cache for TLS (`secure`) or plain connections.
+pub(crate) fn with_thread_cache<R>(secure: bool, f: impl FnOnce(&mut HeadCache) -> R) -> R {
+    let mut f = Some(f);
+    let cached = CACHES.try_with(|caches| {
+        let mut caches = caches.try_borrow_mut().ok()?;
+        let f = f.take()?;
+        Some(f(&mut caches[usize::from(secure)]))
+    });
+    match (cached, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(&mut HeadCache::new(secure)),
+        (_, None) => unreachable!("the cache was used, so it gave a result"),
+    }
+}
+
 impl HeadCache {
-    /// The cache of a new connection, TLS (`secure`) or not.
-    pub(crate) fn new(secure: bool) -> Self {
+    /// A new cache, for TLS (`secure`) connections or not.
+    pub(crate) const fn new(secure: bool) -> Self {
         HeadCache {
+            host: Vec::new(),
+            base: None,
+            scratch: String::new(),
+            room: HeadRoom,
             secure,
-            ..HeadCache::default()
         }
     }
 
