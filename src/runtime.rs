@@ -49,7 +49,10 @@ const fn tuned(value: Option<&str>, default: usize) -> usize {
     let mut n = 0;
     let mut i = 0;
     while i < bytes.len() {
-        assert!(bytes[i].is_ascii_digit(), "a SMOLWEB_TUNE_ value must be a number");
+        assert!(
+            bytes[i].is_ascii_digit(),
+            "a SMOLWEB_TUNE_ value must be a number"
+        );
         n = n * 10 + (bytes[i] - b'0') as usize;
         i += 1;
     }
