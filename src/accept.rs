@@ -10,12 +10,12 @@ use async_io::Timer;
 use smol::Executor;
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 
-use crate::conn::Shared;
 use crate::conn::idle::IdleList;
+use crate::conn::{Respond, Shared};
 use crate::listener::{Accepted, Listener};
 use crate::metrics::Open;
 use crate::service::Service;
-use crate::shutdown::{Drain, Stop, Tracked};
+use crate::shutdown::{Drain, Stop, Tracked, Watch};
 use crate::transport::Transport;
 
 /// How long the accept loop pauses when the process is out of file descriptors or memory.
@@ -77,8 +77,17 @@ async fn run<T: Transport>(
     idle: Arc<IdleList>,
     held: Held,
 ) {
-    let cancelled = held.tracked.cancelled();
-    futures_lite::future::or(service.serve_listed(conn, &idle), cancelled).await
+    let guard = guard(Respond::shutdown(&service), &held.tracked);
+    futures_lite::future::or(service.serve_listed(conn, &idle), guard).await
+}
+
+/// What a connection's task races its connection with: the start of shutdown, which wakes
+/// the task so that the connection sees it (a listed connection keeps no listener of its own:
+/// see `conn::serve`), then the drain's cancellation. One listener while the connection
+/// lives; the second only once shutdown has begun (the drain cancels only after that).
+async fn guard(watch: &Watch, tracked: &Tracked) {
+    watch.begun().await;
+    tracked.cancelled().await;
 }
 
 /// [`run`] after a TLS handshake (within the header timeout; then the first head has its
@@ -91,7 +100,7 @@ async fn run_tls(
     idle: Arc<IdleList>,
     held: Held,
 ) {
-    let cancelled = held.tracked.cancelled();
+    let guard = guard(Respond::shutdown(&service), &held.tracked);
     let serve = async {
         let peer = Transport::peer_addr(&transport);
         let timeout = service.config().header_timeout;
@@ -100,7 +109,7 @@ async fn run_tls(
             Err(e) => log::debug!("connection from {peer:?}: {e}"),
         }
     };
-    futures_lite::future::or(serve, cancelled).await
+    futures_lite::future::or(serve, guard).await
 }
 
 /// Accepts connections onto `ex` until `signal`, then shuts down gracefully: the listener is

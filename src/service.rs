@@ -175,7 +175,9 @@ impl Service {
     }
 
     /// Serves one connection listed in `idle`, from which its server may close it while it
-    /// is idle, to make room at the connection limit.
+    /// is idle, to make room at the connection limit. The caller must wake the connection's
+    /// task when shutdown begins (the accept loop races it with the shutdown watch): a listed
+    /// connection only looks at the flag.
     ///
     /// Not an `async fn`: the connection's future is [`conn::serve`]'s itself, with no layer
     /// around it keeping a copy of its arguments.

@@ -120,7 +120,8 @@ enum After {
 /// request or response asks to close, or `shutdown` begins while the connection is idle.
 ///
 /// Listed in `idle_list`, the connection may be closed from there while it is idle (see
-/// [`idle`]).
+/// [`idle`]), and its task must be woken when shutdown begins: it then looks at the flag
+/// instead of keeping a listener of its own.
 ///
 /// Between requests the connection keeps only what its next request needs to begin: the
 /// transport and its input (in [`Shared`]), its timer, its base URL. An exchange takes its
@@ -140,8 +141,12 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
         let conn: std::sync::Weak<Shared<T>> = Arc::downgrade(&shared);
         list.list(conn)
     });
-    // Made once per connection: waiting on it registers one listener, not one per request.
-    let mut stop = std::pin::pin!(shutdown.begun());
+    // The wait for shutdown. A listed connection (the server's accept loop) has its task
+    // woken when shutdown begins (`accept.rs` races the task with the watch), so a look at
+    // the flag is enough and it keeps no listener of its own, which an idle connection would
+    // pay for. Any other (`Service::serve_connection`) waits on a listener made once per
+    // connection, not one per request.
+    let mut stop = idle_list.is_none().then(|| Box::pin(shutdown.begun()));
     let mut deadline = Deadline::new();
     let secure = shared.transport.tls().is_some();
     let mut first = true;
@@ -161,7 +166,16 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             }
             if !shutdown.has_begun() {
                 // Completes once, at shutdown; never polled again after that.
-                stop.as_mut().await;
+                match stop.as_mut() {
+                    Some(stop) => stop.as_mut().await,
+                    None => {
+                        std::future::poll_fn(|_| match shutdown.has_begun() {
+                            true => std::task::Poll::Ready(()),
+                            false => std::task::Poll::Pending,
+                        })
+                        .await
+                    }
+                }
             }
             if shared.lock().buffer.is_empty() {
                 Ok(HeadEvent::Closed)
