@@ -73,8 +73,9 @@
 //! * `activation` (off by default): `Server::from_activation`, the listening socket passed
 //!   by systemd (`LISTEN_FDS`). Adds the `listenfd` crate.
 //! * `compression` (off by default): `middleware::Compression`, response bodies in brotli,
-//!   zstd or gzip by `Accept-Encoding`, streamed bodies flushed chunk by chunk. Adds 12
-//!   crates (flate2, brotli, zstd and theirs; zstd builds its C library with `cc`). The
+//!   zstd or gzip by `Accept-Encoding`, streamed bodies flushed chunk by chunk. Adds 9
+//!   crates (flate2 on zlib-rs, brotli, zstd and theirs; zstd builds its C library with
+//!   `cc`). The
 //!   book's *Middleware kit* chapter describes it.
 //!
 //! Crate counts are unique crates in `cargo tree -e normal --features X`; the default build
