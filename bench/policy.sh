@@ -7,7 +7,7 @@
 #
 # Variants (build-time constants, src/runtime.rs `tuned`): `default` (a look at the reactor
 # every 64 tasks; a missed recv yields up to 4 times), `miss0` (a missed recv waits on the
-# reactor at once), `miss16`, `poll16` (a look every 16 tasks), `poll256`.
+# reactor at once), `miss16`, `poll16` (a look every 16 tasks), `poll128`, `poll256`.
 # Prints one line per variant and connection count: req/s and the latency distribution
 # (p50, p90, p99, max; medians over the runs), and writes them to bench/policy.tsv.
 set -euo pipefail
@@ -28,9 +28,11 @@ declare -A KNOBS=(
   [miss0]="SMOLWEB_TUNE_MISS_YIELDS=0"
   [miss16]="SMOLWEB_TUNE_MISS_YIELDS=16"
   [poll16]="SMOLWEB_TUNE_POLL_EVERY=16"
+  [poll128]="SMOLWEB_TUNE_POLL_EVERY=128"
   [poll256]="SMOLWEB_TUNE_POLL_EVERY=256"
 )
-VARIANTS=(default miss0 miss16 poll16 poll256)
+# VARIANTS="default poll256" bench/policy.sh measures only those (and nginx).
+read -r -a VARIANTS <<<"${VARIANTS:-default miss0 miss16 poll16 poll256}"
 for v in "${VARIANTS[@]}"; do
   echo "building hello: $v ${KNOBS[$v]}" >&2
   (cd "$ROOT" && env ${KNOBS[$v]} cargo build --release --quiet --example hello --target-dir "$TARGET/$v")
