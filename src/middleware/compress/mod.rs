@@ -25,6 +25,9 @@ use crate::handler::{BoxFuture, Middleware, Next};
 use crate::request::Request;
 use crate::response::ResponseExt;
 
+/// The codings on offer, in the order preferred when the client weighs them alike.
+const PREFERENCE: [Coding; 3] = [Coding::Brotli, Coding::Zstd, Coding::Gzip];
+
 /// Bodies of known length up to this size are compressed whole, in one call, and sent with a
 /// `Content-Length`; longer ones and bodies of unknown length are compressed as they are
 /// sent (chunked framing), one read of memory at a time.
@@ -77,7 +80,9 @@ pub const COMPRESS_WHOLE_MAX: u64 = 256 * 1024;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Compression {
-    offered: Vec<Coding>,
+    /// Which of brotli, zstd and gzip (in that order) are offered: `Copy`, so that the
+    /// middleware's clone per request allocates nothing.
+    offered: [bool; 3],
     levels: Levels,
     min_size: u64,
     compressible: fn(&str) -> bool,
@@ -93,7 +98,7 @@ impl Compression {
     /// Brotli, zstd and gzip at their defaults.
     pub fn new() -> Self {
         Compression {
-            offered: vec![Coding::Brotli, Coding::Zstd, Coding::Gzip],
+            offered: [true; 3],
             levels: Levels {
                 gzip: 6,
                 brotli: 4,
@@ -192,15 +197,8 @@ impl Compression {
     }
 
     fn offer(mut self, coding: Coding, on: bool) -> Self {
-        self.offered.retain(|&c| c != coding);
-        if on {
-            self.offered.push(coding);
-            let rank = |c: &Coding| {
-                [Coding::Brotli, Coding::Zstd, Coding::Gzip]
-                    .iter()
-                    .position(|x| x == c)
-            };
-            self.offered.sort_by_key(rank);
+        if let Some(i) = PREFERENCE.iter().position(|&c| c == coding) {
+            self.offered[i] = on;
         }
         self
     }
@@ -246,7 +244,13 @@ impl Compression {
         if len.is_some_and(|len| len < self.min_size) {
             return None;
         }
-        accepted.best(&self.offered)
+        let mut offered = [Coding::Gzip; 3];
+        let mut n = 0;
+        for (&coding, _) in PREFERENCE.iter().zip(self.offered).filter(|(_, on)| *on) {
+            offered[n] = coding;
+            n += 1;
+        }
+        accepted.best(&offered[..n])
     }
 
     async fn compress(&self, req: Request, next: Next) -> Response {
@@ -304,5 +308,37 @@ impl Middleware for Compression {
     fn handle(&self, req: Request, next: Next) -> BoxFuture<Response> {
         let this = self.clone();
         Box::pin(async move { this.compress(req, next).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(len: usize) -> Response {
+        let mut res = Response::new(StatusCode::Ok);
+        res.insert_header("content-type", "text/plain");
+        res.set_body("x".repeat(len));
+        res
+    }
+
+    #[test]
+    fn only_codings_on_offer_are_chosen() {
+        let all = Accepted::parse(Some("br, zstd, gzip"));
+        let res = text(2000);
+        assert_eq!(Compression::new().choose(&all, &res), Some(Coding::Brotli));
+        let no_br = Compression::new().brotli(false);
+        assert_eq!(no_br.choose(&all, &res), Some(Coding::Zstd));
+        let gzip_only = no_br.zstd(false);
+        assert_eq!(gzip_only.choose(&all, &res), Some(Coding::Gzip));
+        assert_eq!(gzip_only.gzip(false).choose(&all, &res), None);
+        // Taken off and put back: the order of preference holds.
+        let back = Compression::new().brotli(false).brotli(true);
+        assert_eq!(back.choose(&all, &res), Some(Coding::Brotli));
+        assert_eq!(
+            Compression::new().choose(&all, &text(100)),
+            None,
+            "under min_size"
+        );
     }
 }
