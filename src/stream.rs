@@ -68,10 +68,7 @@ impl AsyncRead for StreamReader {
         // Each pass gives out bytes, ends the body, or takes the next chunk (empty ones are
         // skipped).
         loop {
-            if this.at < this.chunk.len() {
-                let n = buf.len().min(this.chunk.len() - this.at);
-                buf[..n].copy_from_slice(&this.chunk[this.at..this.at + n]);
-                this.at += n;
+            if let Some(n) = give_out(&this.chunk, &mut this.at, buf) {
                 return Poll::Ready(Ok(n));
             }
             let stream = this.stream.get_mut().unwrap_or_else(|p| p.into_inner());
@@ -85,4 +82,14 @@ impl AsyncRead for StreamReader {
             }
         }
     }
+}
+
+/// Copies what `pending` holds after `*at` into `buf`, as much as fits, and moves `*at` past
+/// it; `None` when nothing is left: the step every reader over a chunk of bytes repeats.
+pub(crate) fn give_out(pending: &[u8], at: &mut usize, buf: &mut [u8]) -> Option<usize> {
+    let rest = pending.get(*at..).filter(|rest| !rest.is_empty())?;
+    let n = buf.len().min(rest.len());
+    buf[..n].copy_from_slice(&rest[..n]);
+    *at += n;
+    Some(n)
 }

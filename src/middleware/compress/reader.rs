@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use futures_lite::{AsyncBufRead, AsyncRead};
 
 use super::codec::Codec;
+use crate::stream::give_out;
 
 /// `inner` compressed by `codec`, as an `AsyncRead`.
 pub(crate) struct Compressing<R> {
@@ -43,10 +44,7 @@ impl<R: AsyncBufRead + Unpin> AsyncRead for Compressing<R> {
         let this = self.get_mut();
         // Each pass gives out compressed bytes, ends the body, or moves input into the codec.
         loop {
-            if this.at < this.out.len() {
-                let n = buf.len().min(this.out.len() - this.at);
-                buf[..n].copy_from_slice(&this.out[this.at..this.at + n]);
-                this.at += n;
+            if let Some(n) = give_out(&this.out, &mut this.at, buf) {
                 return Poll::Ready(Ok(n));
             }
             this.out.clear();
