@@ -66,6 +66,9 @@ async fn send_copied<T: Transport>(
     let first = usize::try_from(span.len)
         .unwrap_or(usize::MAX)
         .min(body.chunk);
+    if span.len <= body.chunk as u64 && body.reaches_end(span.offset, span.len) {
+        return read_to_end_onto(out, body, span);
+    }
     out.resize(head + first, 0);
     let (mut pos, mut left, mut filled) = (span.offset, span.len, head);
     loop {
@@ -84,6 +87,29 @@ async fn send_copied<T: Transport>(
         w.send(&out[..filled]).await?;
         filled = 0;
     }
+}
+
+/// A range that fits in one chunk and ends where the file ends (a small file, the usual
+/// case), read onto the end of `out` without zeroing its room first: `pread` cannot give more
+/// than the file holds. Should the file have grown since, what lies past the range is cut off;
+/// should it have shrunk, the connection ends (`shrank`). Left in `out` for what follows.
+fn read_to_end_onto(out: &mut Vec<u8>, body: &FileBody, span: Span) -> io::Result<()> {
+    let (mut pos, mut left) = (span.offset, span.len as usize);
+    out.reserve(left);
+    while left > 0 {
+        let before = out.len();
+        let n = body.read_at_onto(out, pos)?;
+        if n == 0 {
+            return Err(shrank());
+        }
+        let n = n.min(left);
+        out.truncate(before + n);
+        (pos, left) = (pos + n as u64, left - n);
+        if left > 0 {
+            out.reserve(left);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(all(feature = "sendfile", target_os = "linux"))]
@@ -168,5 +194,66 @@ mod sendfile {
         _span: &mut Span,
     ) -> io::Result<bool> {
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(bytes: &[u8], tag: &str) -> (std::fs::File, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("smolweb-onto-{tag}-{}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        (std::fs::File::open(&path).unwrap(), path)
+    }
+
+    #[test]
+    fn a_small_range_at_the_end_is_read_exactly_even_if_the_file_changed() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        // As made: the whole file after a head already in the buffer.
+        let (file, path) = file_with(&bytes, "exact");
+        let body = FileBody::range(file, 5000, (0, 5000), 64 * 1024);
+        let mut out = b"HEAD".to_vec();
+        read_to_end_onto(
+            &mut out,
+            &body,
+            Span {
+                offset: 0,
+                len: 5000,
+            },
+        )
+        .unwrap();
+        assert_eq!(&out[..4], b"HEAD");
+        assert_eq!(&out[4..], &bytes[..]);
+        // The file grew after the response was made (5,000 bytes then, more now): nothing
+        // past the announced range is sent.
+        let (file, grown) = file_with(&bytes, "grown");
+        let body = FileBody::range(file, 3000, (1000, 2000), 64 * 1024);
+        let mut out = Vec::new();
+        read_to_end_onto(
+            &mut out,
+            &body,
+            Span {
+                offset: 1000,
+                len: 2000,
+            },
+        )
+        .unwrap();
+        assert_eq!(out, &bytes[1000..3000]);
+        // It shrank: an error, not a short body.
+        let (file, shrunk) = file_with(&bytes[..100], "shrunk");
+        let body = FileBody::range(file, 5000, (0, 5000), 64 * 1024);
+        let err = read_to_end_onto(
+            &mut Vec::new(),
+            &body,
+            Span {
+                offset: 0,
+                len: 5000,
+            },
+        );
+        assert_eq!(err.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+        for p in [path, grown, shrunk] {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }

@@ -21,6 +21,8 @@ pub struct FileBody {
     pub(crate) file: std::fs::File,
     /// The most read (and sent) at once.
     pub(crate) chunk: usize,
+    /// The file's length when the response was made.
+    file_len: u64,
     layout: Layout,
 }
 
@@ -33,22 +35,35 @@ enum Layout {
 }
 
 impl FileBody {
-    /// `len` bytes of `file` from `offset`.
-    pub(crate) fn range(file: std::fs::File, offset: u64, len: u64, chunk: usize) -> Self {
+    /// `len` bytes from `offset` of `file`, which is `file_len` bytes long.
+    pub(crate) fn range(
+        file: std::fs::File,
+        file_len: u64,
+        (offset, len): (u64, u64),
+        chunk: usize,
+    ) -> Self {
         FileBody {
             file,
             chunk,
+            file_len,
             layout: Layout::Range { offset, len },
         }
     }
 
-    /// A multipart body of `file`'s ranges.
-    pub(crate) fn parts(file: std::fs::File, parts: Parts, chunk: usize) -> Self {
+    /// A multipart body of the ranges of `file`, which is `file_len` bytes long.
+    pub(crate) fn parts(file: std::fs::File, file_len: u64, parts: Parts, chunk: usize) -> Self {
         FileBody {
             file,
             chunk,
+            file_len,
             layout: Layout::Parts(parts),
         }
+    }
+
+    /// Whether `len` bytes from `offset` reach the end of the file (as it was when the
+    /// response was made).
+    pub(crate) fn reaches_end(&self, offset: u64, len: u64) -> bool {
+        offset.saturating_add(len) >= self.file_len
     }
 
     /// The length of the whole body, every segment's together (the `Content-Length`).
@@ -67,6 +82,13 @@ impl FileBody {
     /// Reads from `pos` into `buf` (a positioned read: no seek, no shared file offset).
     pub(crate) fn read_at(&self, buf: &mut [u8], pos: u64) -> io::Result<usize> {
         super::open::read_at(&self.file, buf, pos)
+    }
+
+    /// Reads from `pos` onto the end of `out`, into its spare capacity (which needs no
+    /// zeroing first), as much as fits; returns how many bytes were added. It may read past a
+    /// range's end if the file goes on: the caller truncates.
+    pub(crate) fn read_at_onto(&self, out: &mut Vec<u8>, pos: u64) -> io::Result<usize> {
+        super::open::read_at_onto(&self.file, out, pos)
     }
 }
 

@@ -158,7 +158,7 @@ impl FileResponse {
 
     fn with_body(self, mut res: Response, offset: u64, len: u64) -> Response {
         res.insert_header(CONTENT_TYPE, self.mime);
-        let body = FileBody::range(self.file, offset, len, self.chunk);
+        let body = FileBody::range(self.file, self.len, (offset, len), self.chunk);
         res.ext_mut().insert(body);
         res
     }
@@ -168,7 +168,7 @@ impl FileResponse {
         let (parts, content_type) = Parts::new(self.mime, self.len, ranges);
         res.insert_header(CONTENT_TYPE, content_type);
         res.ext_mut()
-            .insert(FileBody::parts(self.file, parts, self.chunk));
+            .insert(FileBody::parts(self.file, self.len, parts, self.chunk));
         res
     }
 

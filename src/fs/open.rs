@@ -31,6 +31,29 @@ pub(crate) fn read_at(file: &std::fs::File, buf: &mut [u8], pos: u64) -> io::Res
     }
 }
 
+/// Reads from `pos` in `file` onto the end of `out`, into its spare capacity (rustix's
+/// `spare_capacity`: no zeroing, and `out`'s length covers exactly what was read), retrying on
+/// `EINTR`. `out` must have spare capacity.
+#[cfg(unix)]
+pub(crate) fn read_at_onto(file: &std::fs::File, out: &mut Vec<u8>, pos: u64) -> io::Result<usize> {
+    loop {
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(out), pos) {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => return other.map_err(io::Error::from),
+        }
+    }
+}
+
+/// Reads from `pos` in `file` onto the end of `out` (elsewhere: a zeroed room, then a read).
+#[cfg(not(unix))]
+pub(crate) fn read_at_onto(file: &std::fs::File, out: &mut Vec<u8>, pos: u64) -> io::Result<usize> {
+    let start = out.len();
+    out.resize(out.capacity(), 0);
+    let read = read_at(file, &mut out[start..], pos);
+    out.truncate(start + *read.as_ref().unwrap_or(&0));
+    read
+}
+
 /// Reads from `pos` in `file` (Windows: `seek_read`).
 #[cfg(windows)]
 pub(crate) fn read_at(file: &std::fs::File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
