@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use smolweb::{Config, Router, ServeDir};
 use support::{
-    Conn, Rng, connect_with, default_sigpipe, fd_count, read_prefix, serve, set_linger_zero,
+    Conn, Rng, connect_with, default_sigpipe, fd_count, find, read_prefix, serve, set_linger_zero,
     sigpipe_is_default, wait_for,
 };
 
@@ -28,6 +28,10 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const FILE_SIZE: usize = 8 * 1024 * 1024 + 123;
 const CONCURRENCY: usize = 32;
 const REQUEST: &[u8] = b"GET /big.bin HTTP/1.1\r\nHost: storm\r\n\r\n";
+/// Several ranges: a `multipart/byteranges` answer, boundaries and part heads between file
+/// ranges (the large ones through `sendfile` with the feature).
+const RANGES: &[u8] =
+    b"GET /big.bin HTTP/1.1\r\nHost: storm\r\nRange: bytes=0-99,5000-2000000,4000000-\r\n\r\n";
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -78,22 +82,36 @@ struct Counts {
     after_request: AtomicU64,
     pipelined: AtomicU64,
     bytes: AtomicU64,
+    multipart: AtomicU64,
 }
 
 /// One client vanishing in one of the four ways; returns nothing: the server must cope.
 fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
     let mut s = connect_with(addr, IO_TIMEOUT);
     let kind = rng.below(10);
+    // One client in four asks for several ranges: about 6 MB, so its prefix is kept shorter
+    // (a prefix longer than the answer would wait for the read timeout).
+    let request = if rng.below(4) == 0 {
+        counts.multipart.fetch_add(1, Ordering::Relaxed);
+        RANGES
+    } else {
+        REQUEST
+    };
     // Mostly short prefixes (cheap), sometimes deep into the 8 MiB.
     let prefix = if rng.below(10) == 0 {
         rng.below(FILE_SIZE as u64)
     } else {
         rng.below(256 * 1024)
     };
+    let prefix = if request == RANGES {
+        prefix % 4_000_000
+    } else {
+        prefix
+    };
     match kind {
         0 => {
             // Sends the request and leaves at once.
-            let _ = s.write_all(REQUEST);
+            let _ = s.write_all(request);
             if rng.below(2) == 0 {
                 set_linger_zero(&s);
             }
@@ -101,7 +119,7 @@ fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
         }
         1 => {
             // Pipelines several requests, reads a little, vanishes with RST.
-            let _ = s.write_all(&REQUEST.repeat(2 + rng.below(4) as usize));
+            let _ = s.write_all(&request.repeat(2 + rng.below(4) as usize));
             counts
                 .bytes
                 .fetch_add(read_prefix(&mut s, prefix / 4), Ordering::Relaxed);
@@ -109,7 +127,7 @@ fn vanish(addr: SocketAddr, rng: &mut Rng, counts: &Counts) {
             counts.pipelined.fetch_add(1, Ordering::Relaxed);
         }
         k => {
-            let _ = s.write_all(REQUEST);
+            let _ = s.write_all(request);
             counts
                 .bytes
                 .fetch_add(read_prefix(&mut s, prefix), Ordering::Relaxed);
@@ -139,6 +157,17 @@ fn disconnect_storm_with_default_sigpipe() {
 
     // Warm up (lazily created threads and descriptors), then take the baseline.
     assert!(full_download(addr) == contents);
+    let mut conn = Conn::connect_with(addr, IO_TIMEOUT);
+    conn.write(RANGES);
+    let ranged = conn.read_response();
+    assert_eq!(ranged.status, 206);
+    let content_type = ranged.header("content-type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("multipart/byteranges"),
+        "{content_type}"
+    );
+    assert!(find(&ranged.body, &contents[5000..2_000_001]).is_some());
+    drop(conn);
     std::thread::sleep(Duration::from_millis(200));
     let (fds_before, rss_before) = (fd_count(), rss_kib());
 
@@ -179,7 +208,7 @@ fn disconnect_storm_with_default_sigpipe() {
     println!(
         "storm: {requests} requests in {:.2} s ({:.0}/s) at concurrency {CONCURRENCY}; \
          aborts: {} RST after prefix, {} FIN after prefix, {} right after request, {} pipelined; \
-         {:.1} MiB read by clients; fds before {fds_before} after {fds_after}; \
+         {} asked for several ranges; {:.1} MiB read by clients; fds before {fds_before} after {fds_after}; \
          RSS before {rss_before} KiB, after storm {rss_peak_after} KiB, now {} KiB",
         elapsed.as_secs_f64(),
         requests as f64 / elapsed.as_secs_f64(),
@@ -187,6 +216,7 @@ fn disconnect_storm_with_default_sigpipe() {
         c.fin.load(Ordering::Relaxed),
         c.after_request.load(Ordering::Relaxed),
         c.pipelined.load(Ordering::Relaxed),
+        c.multipart.load(Ordering::Relaxed),
         c.bytes.load(Ordering::Relaxed) as f64 / 1048576.0,
         rss_kib(),
     );
@@ -195,6 +225,7 @@ fn disconnect_storm_with_default_sigpipe() {
         "descriptors leaked: {fds_before} before, {fds_after} after"
     );
     assert!(c.rst.load(Ordering::Relaxed) > 0 && c.fin.load(Ordering::Relaxed) > 0);
+    assert!(c.multipart.load(Ordering::Relaxed) > 0);
     // With the `sendfile` feature the same storm must have gone through `sendfile` (on the
     // server's threads, SIGPIPE blocked), not quietly through the copying path.
     #[cfg(all(feature = "sendfile", target_os = "linux"))]
