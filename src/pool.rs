@@ -57,12 +57,58 @@ impl BufferPool {
     }
 }
 
-/// Rooms of futures kept per thread, of whatever type.
+/// Rooms of futures kept per thread and per kind of room, of whatever future type.
 const MAX_ROOMS: usize = 64;
 
+/// A room a [`RoomPool`] keeps: it holds one future type, and can say whether a fresh
+/// future is of that type.
+pub(crate) trait Refill {
+    /// Moves the future out of `fresh` (an `Option` of some future type) into this room if it
+    /// holds this room's type.
+    fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
+    /// Drops the future, if any.
+    fn clear(self: Pin<&mut Self>);
+}
+
+/// Empty rooms of futures, each of one type, for a thread's next futures of those types: the
+/// pool behind [`Pooled`] and behind [`FutureSlot`](crate::FutureSlot). Kept in a
+/// `thread_local!`; the most recently given back last.
+pub(crate) struct RoomPool<R: ?Sized> {
+    rooms: RefCell<Vec<Pin<Box<R>>>>,
+}
+
+impl<R: ?Sized + Refill> RoomPool<R> {
+    pub(crate) const fn new() -> Self {
+        RoomPool {
+            rooms: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A kept room of `fresh`'s type, with `fresh` moved into it; `None` when there is none
+    /// (`fresh` is then untouched).
+    pub(crate) fn take(&self, fresh: &mut dyn Any) -> Option<Pin<Box<R>>> {
+        let mut rooms = self.rooms.try_borrow_mut().ok()?;
+        let at = rooms
+            .iter_mut()
+            .rposition(|room| room.as_mut().refill(fresh))?;
+        Some(rooms.swap_remove(at))
+    }
+
+    /// Empties `room` (outside any borrow of the pool: dropping a future may give back rooms
+    /// of its own) and keeps it, if there is space.
+    pub(crate) fn give_back(&self, mut room: Pin<Box<R>>) {
+        room.as_mut().clear();
+        if let Ok(mut rooms) = self.rooms.try_borrow_mut() {
+            if rooms.len() < MAX_ROOMS {
+                rooms.push(room);
+            }
+        }
+    }
+}
+
 thread_local! {
-    /// Empty rooms, each of one future type; the most recently given back last.
-    static ROOMS: RefCell<Vec<Pin<Box<dyn Room>>>> = const { RefCell::new(Vec::new()) };
+    /// The rooms of [`Pooled`] futures.
+    static ROOMS: RoomPool<dyn Room> = const { RoomPool::new() };
 }
 
 /// A future run in a room from its thread's pool (or a new room when none of its type is
@@ -85,13 +131,7 @@ where
     pub(crate) fn new(fut: F) -> Self {
         let mut fresh = Some(fut);
         let found = ROOMS
-            .try_with(|rooms| {
-                let mut rooms = rooms.try_borrow_mut().ok()?;
-                let at = rooms
-                    .iter_mut()
-                    .rposition(|room| room.as_mut().refill(&mut fresh))?;
-                Some(rooms.swap_remove(at))
-            })
+            .try_with(|rooms| rooms.take(&mut fresh))
             .ok()
             .flatten();
         let room = found.unwrap_or_else(|| Box::pin(fresh));
@@ -122,43 +162,27 @@ where
 
 impl<F> Drop for Pooled<F> {
     fn drop(&mut self) {
-        if let Some(mut room) = self.room.take() {
-            // The future is dropped here, outside any borrow of the pool (dropping it may
-            // give back rooms of its own).
-            room.as_mut().clear();
+        if let Some(room) = self.room.take() {
             give_back(room);
         }
     }
 }
 
-/// Keeps an empty room for the next future of its type on this thread, if there is space.
+/// Keeps `room`, emptied, for the next future of its type on this thread.
 fn give_back(room: Pin<Box<dyn Room>>) {
-    let _ = ROOMS.try_with(|rooms| {
-        if let Ok(mut rooms) = rooms.try_borrow_mut() {
-            if rooms.len() < MAX_ROOMS {
-                rooms.push(room);
-            }
-        }
-    });
+    let _ = ROOMS.try_with(|rooms| rooms.give_back(room));
 }
 
 /// What a [`Pooled`] keeps its future in: an `Option` of the future's type, behind one
 /// allocation; `None` while in the pool.
-trait Room: Send {
-    /// Moves the future out of `fresh` into this room if `fresh` holds this room's type.
-    fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
+trait Room: Refill + Send {
     /// Polls the future; once it completes, its output goes into `output` (an `Option` of
     /// the output's type) and the room is empty.
     fn poll_into(self: Pin<&mut Self>, cx: &mut Context<'_>, output: &mut dyn Any) -> Poll<()>;
-    /// Drops the future, if any.
-    fn clear(self: Pin<&mut Self>);
 }
 
-impl<F> Room for Option<F>
-where
-    F: Future + Send + 'static,
-    F::Output: 'static,
-{
+/// Every room is an `Option` of its future's type.
+impl<F: 'static> Refill for Option<F> {
     fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
         match fresh.downcast_mut::<Option<F>>() {
             Some(fresh) => {
@@ -169,6 +193,16 @@ where
         }
     }
 
+    fn clear(mut self: Pin<&mut Self>) {
+        self.set(None);
+    }
+}
+
+impl<F> Room for Option<F>
+where
+    F: Future + Send + 'static,
+    F::Output: 'static,
+{
     fn poll_into(mut self: Pin<&mut Self>, cx: &mut Context<'_>, output: &mut dyn Any) -> Poll<()> {
         let fut = self
             .as_mut()
@@ -180,10 +214,6 @@ where
             *output = Some(done);
         }
         Poll::Ready(())
-    }
-
-    fn clear(mut self: Pin<&mut Self>) {
-        self.set(None);
     }
 }
 

@@ -1,12 +1,12 @@
 //! [`FutureSlot`]: room for a handler's future, used again for the next request.
 
-use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http_types::Response;
 
+use crate::pool::{Refill, RoomPool};
 use crate::response::IntoResponse;
 
 /// Room for a handler's future that is used again for the next request.
@@ -69,16 +69,7 @@ impl FutureSlot {
                 return;
             }
         }
-        let kept = FREE
-            .try_with(|free| {
-                let mut free = free.try_borrow_mut().ok()?;
-                let at = free
-                    .iter_mut()
-                    .rposition(|room| room.as_mut().refill(&mut fresh))?;
-                Some(free.swap_remove(at))
-            })
-            .ok()
-            .flatten();
+        let kept = FREE.try_with(|free| free.take(&mut fresh)).ok().flatten();
         // The room of another type is given to the thread (after `kept` was taken, so that
         // it is not found again).
         if let Some(old) = self.room.take() {
@@ -103,26 +94,14 @@ impl Drop for FutureSlot {
     }
 }
 
-/// Rooms of dropped slots kept per thread, of whatever future type.
-const MAX_FREE: usize = 64;
-
 thread_local! {
-    /// Empty rooms given back by dropped slots, the most recent last.
-    static FREE: std::cell::RefCell<Vec<Pin<Box<dyn Room>>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    /// Empty rooms given back by dropped slots.
+    static FREE: RoomPool<dyn Room> = const { RoomPool::new() };
 }
 
-/// Empties `room` (outside any borrow of the pool: dropping a future may drop slots) and
-/// keeps it for this thread's next slot, if there is space.
-fn give_back(mut room: Pin<Box<dyn Room>>) {
-    room.as_mut().clear();
-    let _ = FREE.try_with(|free| {
-        if let Ok(mut free) = free.try_borrow_mut() {
-            if free.len() < MAX_FREE {
-                free.push(room);
-            }
-        }
-    });
+/// Keeps `room`, emptied, for this thread's next slot of its future type.
+fn give_back(room: Pin<Box<dyn Room>>) {
+    let _ = FREE.try_with(|free| free.give_back(room));
 }
 
 impl std::fmt::Debug for FutureSlot {
@@ -154,39 +133,22 @@ impl Future for FutureSlot {
 /// slot's one allocation. The future's output becomes a [`Response`] as it completes, so the
 /// room holds only the future (wrapping it in an `async` block that converts would double its
 /// size: the block keeps both the future it was given and the one it awaits).
-trait Room: Send {
-    /// Moves the future out of `fresh` into this room if `fresh` holds this room's type.
-    fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
+trait Room: Refill + Send {
     /// # Panics
     ///
     /// When the room is empty.
     fn poll_response(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response>;
-    fn clear(self: Pin<&mut Self>);
 }
 
 impl<F> Room for Option<F>
 where
     F: Future<Output: IntoResponse> + Send + 'static,
 {
-    fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
-        match fresh.downcast_mut::<Option<F>>() {
-            Some(fresh) => {
-                self.set(fresh.take());
-                true
-            }
-            None => false,
-        }
-    }
-
     fn poll_response(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         self.as_pin_mut()
             .expect("FutureSlot polled while empty")
             .poll(cx)
             .map(IntoResponse::into_response)
-    }
-
-    fn clear(mut self: Pin<&mut Self>) {
-        self.set(None);
     }
 }
 
