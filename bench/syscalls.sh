@@ -9,6 +9,10 @@
 # and `perf stat` counts the server's entries into the socket and epoll system calls. Needs
 # `perf` (Debian's linux-perf) with tracepoints readable (root). Build first:
 # `cargo build --release --examples` in the repository and `cargo build --release` here.
+#
+#   VARIANTS="default space256" bench/syscalls.sh 1000
+#                                       # the scheduling variants bench/policy.sh built
+#                                       # (target/policy/NAME), twice each, alternating
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -49,6 +53,12 @@ count() { # count NAME PORT URL-PATH CMD...
 if [[ -n $FILE ]]; then
   count smolweb 18191 "$FILE" "$ROOT/target/release/examples/file_server" 127.0.0.1:18191 "$DIR"
   count hyper 18192 "/files$FILE" "$HERE/target/release/hyper-server" 127.0.0.1:18192 "$DIR"
+elif [[ -n ${VARIANTS:-} ]]; then
+  for _ in 1 2; do
+    for v in $VARIANTS; do
+      count "hello-$v" 18191 / "${CARGO_TARGET_DIR:-$ROOT/target}/policy/$v/release/examples/hello" 127.0.0.1:18191
+    done
+  done
 else
   count smolweb 18191 / "$ROOT/target/release/examples/hello" 127.0.0.1:18191
   count hyper 18192 / "$HERE/target/release/hyper-server" 127.0.0.1:18192

@@ -82,11 +82,12 @@ async fn run<T: Transport>(
 }
 
 /// What a connection's task races its connection with: the start of shutdown, which wakes
-/// the task so that the connection sees it (a listed connection keeps no listener of its own:
-/// see `conn::serve`), then the drain's cancellation. One listener while the connection
-/// lives; the second only once shutdown has begun (the drain cancels only after that).
+/// the task so that the connection sees it (a listed connection keeps no wait of its own:
+/// see `conn::serve`), then the drain's cancellation. While the connection lives it waits in
+/// a slot of the watch's list ([`Watch::woken`]); the drain's listener is made only once
+/// shutdown has begun (the drain cancels only after that).
 async fn guard(watch: &Watch, tracked: &Tracked) {
-    watch.begun().await;
+    watch.woken().await;
     tracked.cancelled().await;
 }
 

@@ -127,6 +127,7 @@ pub mod test;
 pub mod tls;
 mod transport;
 mod upgrade;
+mod wake_all;
 #[cfg(feature = "websocket")]
 pub mod websocket;
 #[cfg(all(feature = "sendfile", target_os = "linux"))]

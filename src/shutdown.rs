@@ -13,8 +13,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_io::Timer;
 use smol::channel::{self, Receiver, Recv, Sender};
+
+use crate::wake_all::{Wait, WakeAll};
 
 /// Why an accept loop stops: its signal (a graceful shutdown: the health check fails and the
 /// drain delay is waited), or a successor took its listeners over (the port goes on being
@@ -39,13 +43,17 @@ impl Signal {
         let (tx, rx) = channel::bounded(1);
         Signal {
             tx,
-            watch: Watch { rx },
+            watch: Watch {
+                rx,
+                tasks: Arc::default(),
+            },
         }
     }
 
     /// Begins shutdown (once; later calls do nothing).
     pub(crate) fn begin(&self) {
         self.tx.close();
+        self.watch.tasks.wake_all();
     }
 
     /// What connections watch (clone it to keep one).
@@ -58,6 +66,8 @@ impl Signal {
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
     rx: Receiver<()>,
+    /// The tasks that wait with [`woken`](Self::woken): woken after `rx` is closed.
+    tasks: Arc<WakeAll>,
 }
 
 impl Watch {
@@ -68,6 +78,12 @@ impl Watch {
     /// Completes when shutdown begins.
     pub(crate) fn begun(&self) -> Closed<'_> {
         Closed::new(&self.rx)
+    }
+
+    /// Completes when shutdown begins, as [`begun`](Self::begun), for a wait as long as a
+    /// connection's: it costs a slot in a shared list, not an allocation of its own.
+    pub(crate) fn woken(&self) -> Wait<'_> {
+        self.tasks.wait()
     }
 
     /// Completes when shutdown begins; owns what it waits on, so it can be kept and polled

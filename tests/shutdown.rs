@@ -237,3 +237,51 @@ fn the_health_check_fails_for_the_drain_delay_before_the_server_stops() {
         "still accepting after the drain"
     );
 }
+
+/// A connection served with `Service::serve_connection` (no accept loop, so no idle list to
+/// wake it) waits for shutdown on its own: an idle keep-alive connection ends when
+/// `Service::shutdown` is called.
+#[test]
+fn a_connection_served_without_the_server_closes_when_idle_at_shutdown() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let service = smolweb::Service::new(app(Arc::default()));
+    let (mut client, server) = smolweb::memory::pair();
+    let bytes = smol::block_on(async {
+        let conn = {
+            let service = service.clone();
+            smol::spawn(async move { service.serve_connection(server).await })
+        };
+        client
+            .write_all(&support::request("GET", "/", "", b""))
+            .await
+            .expect("write");
+        let mut bytes = vec![0; 4096];
+        let n = client.read(&mut bytes).await.expect("read");
+        bytes.truncate(n);
+        // The response is in; a moment later the connection is waiting for its next request
+        // (it would also end if shutdown began before that wait: the test holds either way,
+        // the pause makes it test the wait).
+        Timer::after(Duration::from_millis(100)).await;
+        assert!(!conn.is_finished());
+        service.shutdown();
+        let ended = async {
+            conn.await;
+            true
+        };
+        let timeout = async {
+            Timer::after(Duration::from_secs(10)).await;
+            false
+        };
+        assert!(
+            futures_lite::future::or(ended, timeout).await,
+            "the idle connection did not end at shutdown"
+        );
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.expect("read to end");
+        assert!(rest.is_empty(), "{rest:?}");
+        bytes
+    });
+    let responses = support::parse_all(&bytes);
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].status, 200);
+}

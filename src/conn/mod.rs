@@ -144,9 +144,10 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     // The wait for shutdown. A listed connection (the server's accept loop) has its task
     // woken when shutdown begins (`accept.rs` races the task with the watch), so a look at
     // the flag is enough and it keeps no listener of its own, which an idle connection would
-    // pay for. Any other (`Service::serve_connection`) waits on a listener made once per
-    // connection, not one per request.
-    let mut stop = idle_list.is_none().then(|| Box::pin(shutdown.begun()));
+    // pay for. Any other (`Service::serve_connection`) waits in a slot of the watch's list,
+    // taken once per connection, not once per request.
+    // (Boxed: a listed connection's future has no room for it.)
+    let mut stop = idle_list.is_none().then(|| Box::new(shutdown.woken()));
     let mut deadline = Deadline::new();
     let secure = shared.transport.tls().is_some();
     let mut first = true;
