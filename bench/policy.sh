@@ -32,6 +32,7 @@ declare -A KNOBS=(
   [poll256]="SMOLWEB_TUNE_POLL_EVERY=256"
   [space64]="SMOLWEB_TUNE_RECV_SPACING=64"
   [space256]="SMOLWEB_TUNE_RECV_SPACING=256"
+  [direct]="SMOLWEB_TUNE_YIELD_AFTER=0 SMOLWEB_TUNE_MISS_YIELDS=0"
 )
 # VARIANTS="default poll256" bench/policy.sh measures only those (and nginx).
 read -r -a VARIANTS <<<"${VARIANTS:-default miss0 miss16 poll16 poll256}"

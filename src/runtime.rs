@@ -9,8 +9,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicU8, AtomicU64};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
 
 use smol::Executor;
@@ -36,6 +38,12 @@ const TASKS_BETWEEN_IO_POLLS: usize = tuned(option_env!("SMOLWEB_TUNE_POLL_EVERY
 /// performance chapter has the figures behind the number.
 /// (`SMOLWEB_TUNE_MISS_YIELDS=N` at build time for the study.)
 const MISS_YIELDS: u8 = tuned(option_env!("SMOLWEB_TUNE_MISS_YIELDS"), 4) as u8;
+
+/// Whether a connection yields after each response whose next request has not arrived,
+/// before its next `recv` (`conn/mod.rs`). (`SMOLWEB_TUNE_YIELD_AFTER=0` at build time turns
+/// it off for the study.)
+pub(crate) const YIELD_AFTER_RESPONSE: bool =
+    tuned(option_env!("SMOLWEB_TUNE_YIELD_AFTER"), 1) != 0;
 
 /// After a `recv` that found nothing, the next is tried only once this many other tasks have
 /// run on the thread (yielding without a `recv` until then, at most [`MAX_SKIPS`] times), so
@@ -102,6 +110,19 @@ pub(crate) fn spawn_thread<T: Send + 'static>(
 }
 
 async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
+    // `future` (an accept loop) is polled only when it was woken: `block_on` polls the whole
+    // of this future at every look at the reactor, and an accept loop polled for nothing
+    // costs an `accept` that fails and an `epoll_ctl`.
+    let gate = Arc::new(Gate::default());
+    let inner_waker = Waker::from(gate.clone());
+    let mut future = std::pin::pin!(future);
+    let gated = std::future::poll_fn(|cx| {
+        gate.wakes(cx.waker());
+        if !gate.woken.swap(false, SeqCst) {
+            return Poll::Pending;
+        }
+        future.as_mut().poll(&mut Context::from_waker(&inner_waker))
+    });
     let tasks = async {
         loop {
             let mut ran = 0;
@@ -119,7 +140,48 @@ async fn drive<T>(ex: &Executor<'_>, future: impl Future<Output = T>) -> T {
             }
         }
     };
-    futures_lite::future::or(future, tasks).await
+    futures_lite::future::or(gated, tasks).await
+}
+
+/// Whether the future [`drive`] runs was woken since it was last polled, and the waker of
+/// whoever polls `drive` (to wake it in turn).
+struct Gate {
+    woken: AtomicBool,
+    outer: Mutex<Option<Waker>>,
+}
+
+impl Default for Gate {
+    /// Woken: the first poll always polls the future.
+    fn default() -> Self {
+        Gate {
+            woken: AtomicBool::new(true),
+            outer: Mutex::new(None),
+        }
+    }
+}
+
+impl Gate {
+    /// Keeps `waker` as the one to wake (once per change of waker: `block_on`'s is stable).
+    fn wakes(&self, waker: &Waker) {
+        let mut outer = self.outer.lock().unwrap_or_else(|p| p.into_inner());
+        if !outer.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *outer = Some(waker.clone());
+        }
+    }
+}
+
+impl Wake for Gate {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        let outer = self.outer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(waker) = outer.as_ref() {
+            waker.wake_by_ref();
+        }
+    }
 }
 
 /// With the `sendfile` feature: SIGPIPE blocked on this thread while the value lives, so file

@@ -235,7 +235,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             }
         }
         first = false;
-        if shared.lock().buffer.is_empty() {
+        if crate::runtime::YIELD_AFTER_RESPONSE && shared.lock().buffer.is_empty() {
             // The client is reading the response and will send its next request a little
             // later: let the other connections run first. Under load the request has arrived
             // by then and is read at once; reading now would fail, and waiting now would cost
