@@ -259,131 +259,144 @@ struct Exchange<A, T> {
 }
 
 impl<A: Respond, T: Transport> Exchange<A, T> {
-    async fn run(self, head: RequestHead) -> io::Result<After> {
-        let mut out = WriteBuffer(WRITE_BUFFERS.try_with(BufferPool::take).unwrap_or_default());
-        let out = &mut out.0;
-        let mut room = A::Room::default();
-        let room = &mut room;
-        let config = self.app.config();
-        let shared = &self.shared;
-        let metrics = self.app.metrics();
-        let RequestHead {
-            mut message,
-            framing,
-            keep_alive,
-            expect_continue,
-            upgrade,
-            asterisk,
-            ..
-        } = head;
-        let head_only = message.method() == Method::Head;
-        let http10 = message.version() == Some(Version::Http1_0);
-        let limit = config.max_streamed_body_bytes;
-        if let (RequestFraming::Length(n), Some(limit)) = (framing, limit) {
-            if n > limit {
-                let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
-                log::debug!(
-                    "refused request from {:?}: {e}",
-                    shared.transport.peer_addr()
-                );
-                refuse(&shared.transport, out, e, config.write_timeout, metrics).await?;
-                return Ok(After::LingerAndClose);
+    /// A function returning an `async move` block, not an `async fn`, so that its future
+    /// keeps `self` and `head` once, not as given and again as moved into the body.
+    #[allow(clippy::manual_async_fn)] // the point: see above
+    fn run(self, head: RequestHead) -> impl Future<Output = io::Result<After>> {
+        async move {
+            let mut out = WriteBuffer(WRITE_BUFFERS.try_with(BufferPool::take).unwrap_or_default());
+            let out = &mut out.0;
+            let mut room = A::Room::default();
+            let room = &mut room;
+            let config = self.app.config();
+            let shared = &self.shared;
+            let metrics = self.app.metrics();
+            let RequestHead {
+                mut message,
+                framing,
+                keep_alive,
+                expect_continue,
+                upgrade,
+                asterisk,
+                ..
+            } = head;
+            let head_only = message.method() == Method::Head;
+            let http10 = message.version() == Some(Version::Http1_0);
+            let limit = config.max_streamed_body_bytes;
+            if let (RequestFraming::Length(n), Some(limit)) = (framing, limit) {
+                if n > limit {
+                    let e = HeadError::new(StatusCode::PayloadTooLarge, "request body too large");
+                    log::debug!(
+                        "refused request from {:?}: {e}",
+                        shared.transport.peer_addr()
+                    );
+                    // Boxed: rare, and its future would otherwise widen every exchange's.
+                    Box::pin(refuse(
+                        &shared.transport,
+                        out,
+                        e,
+                        config.write_timeout,
+                        metrics,
+                    ))
+                    .await?;
+                    return Ok(After::LingerAndClose);
+                }
             }
-        }
-        let generation = {
-            let mut input = shared.lock();
-            input.body.begin(framing, expect_continue, limit);
-            input.body.generation
-        };
-        if framing != RequestFraming::None {
-            let reader = BodyReader::new(
-                shared.clone(),
-                generation,
-                config.body_timeout,
-                metrics.clone(),
-            );
-            let len = match framing {
-                RequestFraming::Length(n) => usize::try_from(n).ok(),
-                _ => None,
+            let generation = {
+                let mut input = shared.lock();
+                input.body.begin(framing, expect_continue, limit);
+                input.body.generation
             };
-            let request = message.http_mut();
-            let had_type = request.header(CONTENT_TYPE).is_some();
-            request.set_body(Body::from_reader(
-                BufReader::with_capacity(BODY_BUFFER, reader),
-                len,
-            ));
-            if !had_type {
-                // http-types invents a content type for any body it is given; a client's
-                // request must show only what the client sent.
-                request.remove_header(CONTENT_TYPE);
-            }
-        }
-
-        let mut res = if asterisk {
-            // `OPTIONS *` asks about the server in general: a plain success, no handler.
-            crate::template::response(StatusCode::Ok)
-        } else {
-            // Made per request from the transport (a copy): not kept by an idle connection.
-            let remote = Remote::of(&shared.transport);
-            self.app.respond(message, &remote, room).await
-        };
-        let on_upgrade = switch::vet(&mut res, upgrade);
-        metrics.response(res.status());
-
-        // Once shutdown has begun, every response closes its connection. Decided before the
-        // response, so that it says `Connection: close`: a client held back by
-        // `Expect: 100-continue` that was never answered, a malformed body, or more of a
-        // declared body left unread than draining may read. (A body merely left unread is
-        // drained after the response, which may stream it.)
-        let keep_alive = keep_alive && !self.app.shutdown().has_begun() && {
-            // Undrainable: more of the declared body is left than draining may read, and
-            // nothing can read it any more (no body reader outlived the handler: the
-            // connection and its exchange hold the only references to what it shares with one).
-            let unread_for_good = Arc::strong_count(shared) == EXCHANGE_REFS;
-            let input = shared.lock();
-            let undrainable = unread_for_good
-                && matches!(
-                    input.body.state,
-                    BodyState::Length(left) if left > config.max_drain_bytes
+            if framing != RequestFraming::None {
+                let reader = BodyReader::new(
+                    shared.clone(),
+                    generation,
+                    config.body_timeout,
+                    metrics.clone(),
                 );
-            !matches!(input.body.state, BodyState::Broken)
-                && !matches!(input.body.continue_, Continue::Owed(_))
-                && !undrainable
-        };
-        let after = match (&on_upgrade, keep_alive) {
-            (Some(_), _) => Persistence::Upgrade,
-            (None, true) => Persistence::KeepAlive,
-            (None, false) => Persistence::Close,
-        };
-        let reply = Reply {
-            head_only,
-            http10,
-            after,
-            timeout: config.write_timeout,
-            metrics,
-        };
-        // The response goes first: its body may be streaming the request body.
-        let after = write_response(&shared.transport, out, res, reply).await?;
-        if let Some(on_upgrade) = on_upgrade {
-            // A request that may switch has no body: nothing of it is left to read.
-            return Ok(After::Upgrade(on_upgrade));
+                let len = match framing {
+                    RequestFraming::Length(n) => usize::try_from(n).ok(),
+                    _ => None,
+                };
+                let request = message.http_mut();
+                let had_type = request.header(CONTENT_TYPE).is_some();
+                request.set_body(Body::from_reader(
+                    BufReader::with_capacity(BODY_BUFFER, reader),
+                    len,
+                ));
+                if !had_type {
+                    // http-types invents a content type for any body it is given; a client's
+                    // request must show only what the client sent.
+                    request.remove_header(CONTENT_TYPE);
+                }
+            }
+
+            let mut res = if asterisk {
+                // `OPTIONS *` asks about the server in general: a plain success, no handler.
+                crate::template::response(StatusCode::Ok)
+            } else {
+                // Made per request from the transport (a copy): not kept by an idle connection.
+                let remote = Remote::of(&shared.transport);
+                self.app.respond(message, &remote, room).await
+            };
+            let on_upgrade = switch::vet(&mut res, upgrade);
+            metrics.response(res.status());
+
+            // Once shutdown has begun, every response closes its connection. Decided before the
+            // response, so that it says `Connection: close`: a client held back by
+            // `Expect: 100-continue` that was never answered, a malformed body, or more of a
+            // declared body left unread than draining may read. (A body merely left unread is
+            // drained after the response, which may stream it.)
+            let keep_alive = keep_alive && !self.app.shutdown().has_begun() && {
+                // Undrainable: more of the declared body is left than draining may read, and
+                // nothing can read it any more (no body reader outlived the handler: the
+                // connection and its exchange hold the only references to what it shares with one).
+                let unread_for_good = Arc::strong_count(shared) == EXCHANGE_REFS;
+                let input = shared.lock();
+                let undrainable = unread_for_good
+                    && matches!(
+                        input.body.state,
+                        BodyState::Length(left) if left > config.max_drain_bytes
+                    );
+                !matches!(input.body.state, BodyState::Broken)
+                    && !matches!(input.body.continue_, Continue::Owed(_))
+                    && !undrainable
+            };
+            let after = match (&on_upgrade, keep_alive) {
+                (Some(_), _) => Persistence::Upgrade,
+                (None, true) => Persistence::KeepAlive,
+                (None, false) => Persistence::Close,
+            };
+            let reply = Reply {
+                head_only,
+                http10,
+                after,
+                timeout: config.write_timeout,
+                metrics,
+            };
+            // The response goes first: its body may be streaming the request body.
+            let after = write_response(&shared.transport, out, res, reply).await?;
+            if let Some(on_upgrade) = on_upgrade {
+                // A request that may switch has no body: nothing of it is left to read.
+                return Ok(After::Upgrade(on_upgrade));
+            }
+            let mut keep = after == Persistence::KeepAlive;
+            // Whatever of the request body is left must go before the next request.
+            let body_done = shared.lock().body.is_done();
+            let mut unread_input = !body_done;
+            if keep && !body_done {
+                let drained = reader::drain(shared, config.max_drain_bytes, config.body_timeout)
+                    .await
+                    .unwrap_or(false);
+                keep = drained;
+                unread_input = !drained;
+            }
+            Ok(match (keep, unread_input) {
+                (true, _) => After::KeepAlive,
+                (false, false) => After::Close,
+                (false, true) => After::LingerAndClose,
+            })
         }
-        let mut keep = after == Persistence::KeepAlive;
-        // Whatever of the request body is left must go before the next request.
-        let body_done = shared.lock().body.is_done();
-        let mut unread_input = !body_done;
-        if keep && !body_done {
-            let drained = reader::drain(shared, config.max_drain_bytes, config.body_timeout)
-                .await
-                .unwrap_or(false);
-            keep = drained;
-            unread_input = !drained;
-        }
-        Ok(match (keep, unread_input) {
-            (true, _) => After::KeepAlive,
-            (false, false) => After::Close,
-            (false, true) => After::LingerAndClose,
-        })
     }
 }
 

@@ -43,53 +43,60 @@ pub(crate) struct Reply<'a> {
 
 /// Writes `res` (head and body) into `out` and through `transport`; returns what becomes of
 /// the connection (the response or its framing may close one that could stay open).
-pub(crate) async fn write_response<T: Transport>(
-    transport: &T,
-    out: &mut Vec<u8>,
+///
+/// A function returning an `async move` block, not an `async fn`: an `async fn`'s future
+/// keeps its arguments twice (as given, and moved into its body), and the response is 344
+/// bytes of a future that every exchange moves into its pooled room.
+#[allow(clippy::manual_async_fn)] // the point: see above
+pub(crate) fn write_response<'a, T: Transport>(
+    transport: &'a T,
+    out: &'a mut Vec<u8>,
     mut res: Response,
-    reply: Reply<'_>,
-) -> io::Result<Persistence> {
-    let w = Out {
-        transport,
-        timeout: reply.timeout,
-        metrics: reply.metrics,
-    };
-    // A body set on a file response replaces the file; only an empty one leaves it to be sent.
-    let file = res
-        .ext_mut()
-        .remove::<FileBody>()
-        .filter(|_| res.len() == Some(0));
-    // The body is read through the response itself (it is an `AsyncRead`): taking it out
-    // would make http-types invent a content type.
-    let len = match &file {
-        Some(file) => Some(file.len()),
-        None => res.len().map(|n| n as u64),
-    };
-    let mut after = reply.after;
-    let framing = match len {
-        _ if !encode::status_has_body(res.status()) => ResponseFraming::NoBody,
-        Some(n) => ResponseFraming::Length(n),
-        None if !reply.http10 => ResponseFraming::Chunked,
-        None => {
-            after = Persistence::Close;
-            ResponseFraming::Close
+    reply: Reply<'a>,
+) -> impl std::future::Future<Output = io::Result<Persistence>> + 'a {
+    async move {
+        let w = Out {
+            transport,
+            timeout: reply.timeout,
+            metrics: reply.metrics,
+        };
+        // A body set on a file response replaces the file; only an empty one leaves it to be sent.
+        let file = res
+            .ext_mut()
+            .remove::<FileBody>()
+            .filter(|_| res.len() == Some(0));
+        // The body is read through the response itself (it is an `AsyncRead`): taking it out
+        // would make http-types invent a content type.
+        let len = match &file {
+            Some(file) => Some(file.len()),
+            None => res.len().map(|n| n as u64),
+        };
+        let mut after = reply.after;
+        let framing = match len {
+            _ if !encode::status_has_body(res.status()) => ResponseFraming::NoBody,
+            Some(n) => ResponseFraming::Length(n),
+            None if !reply.http10 => ResponseFraming::Chunked,
+            None => {
+                after = Persistence::Close;
+                ResponseFraming::Close
+            }
+        };
+        out.clear();
+        let after = encode::write_head(out, &res, framing, after, reply.http10);
+        if reply.head_only || framing == ResponseFraming::NoBody {
+            w.send(out).await?;
+            return Ok(after);
         }
-    };
-    out.clear();
-    let after = encode::write_head(out, &res, framing, after, reply.http10);
-    if reply.head_only || framing == ResponseFraming::NoBody {
-        w.send(out).await?;
-        return Ok(after);
-    }
-    match (file, framing) {
-        (Some(file), _) => send_file(&w, out, file).await?,
-        (None, ResponseFraming::Length(n)) => send_sized(&w, out, &mut res, n).await?,
-        (None, framing) => {
-            let chunked = framing == ResponseFraming::Chunked;
-            send_streamed(&w, out, &mut res, chunked).await?
+        match (file, framing) {
+            (Some(file), _) => send_file(&w, out, file).await?,
+            (None, ResponseFraming::Length(n)) => send_sized(&w, out, &mut res, n).await?,
+            (None, framing) => {
+                let chunked = framing == ResponseFraming::Chunked;
+                send_streamed(&w, out, &mut res, chunked).await?
+            }
         }
+        Ok(after)
     }
-    Ok(after)
 }
 
 /// Answers a refused head: its status, a one-line reason, `Connection: close`.
