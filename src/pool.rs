@@ -8,10 +8,9 @@
 //! of rooms. A room may be taken on one thread and given back on another (a task moved); each
 //! pool keeps at most a fixed number, so none grows without bound.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -106,9 +105,58 @@ impl<R: ?Sized + Refill> RoomPool<R> {
     }
 }
 
+/// Empty rooms of [`Pooled`] futures, one list per future type, kept per thread. Typed, so
+/// that a future is made in its room instead of being made, then moved in (a move copies all
+/// of a future's size, and an exchange's is almost 2 KB).
+struct TypedRooms {
+    /// For each future type `F`: a `Vec<Pin<Box<Option<F>>>>` of empty rooms.
+    kinds: RefCell<Vec<(TypeId, Box<dyn Any>)>>,
+}
+
 thread_local! {
     /// The rooms of [`Pooled`] futures.
-    static ROOMS: RoomPool<dyn Room> = const { RoomPool::new() };
+    static ROOMS: TypedRooms = const {
+        TypedRooms {
+            kinds: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+/// An empty room for an `F` kept by this thread, if any.
+fn take_room<F: 'static>() -> Option<Pin<Box<Option<F>>>> {
+    ROOMS
+        .try_with(|rooms| {
+            let mut kinds = rooms.kinds.try_borrow_mut().ok()?;
+            let (_, list) = kinds.iter_mut().find(|(t, _)| *t == TypeId::of::<F>())?;
+            list.downcast_mut::<Vec<Pin<Box<Option<F>>>>>()?.pop()
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps `room` (empty) for this thread's next `F`, if its list has space.
+fn keep_room<F: 'static>(room: Pin<Box<Option<F>>>) {
+    debug_assert!(room.is_none(), "a room is kept empty");
+    let _ = ROOMS.try_with(|rooms| {
+        let Ok(mut kinds) = rooms.kinds.try_borrow_mut() else {
+            return;
+        };
+        let at = match kinds.iter().position(|(t, _)| *t == TypeId::of::<F>()) {
+            Some(at) => at,
+            None => {
+                kinds.push((
+                    TypeId::of::<F>(),
+                    Box::new(Vec::<Pin<Box<Option<F>>>>::new()),
+                ));
+                kinds.len() - 1
+            }
+        };
+        if let Some(list) = kinds[at].1.downcast_mut::<Vec<Pin<Box<Option<F>>>>>() {
+            if list.len() < MAX_ROOMS {
+                list.push(room);
+            }
+        }
+    });
 }
 
 /// A future run in a room from its thread's pool (or a new room when none of its type is
@@ -117,71 +165,51 @@ thread_local! {
 /// What the future is when it is not running costs its owner a pointer, not the future's
 /// size: a connection's exchange (the handler's future, the response being written) is large,
 /// and a connection spends most of its life between exchanges.
-pub(crate) struct Pooled<F> {
-    room: Option<Pin<Box<dyn Room>>>,
-    _future: PhantomData<fn() -> F>,
+pub(crate) struct Pooled<F: 'static> {
+    room: Option<Pin<Box<Option<F>>>>,
 }
 
-impl<F> Pooled<F>
-where
-    F: Future + Send + 'static,
-    F::Output: 'static,
-{
-    /// `fut`, moved into a free room of its type, or into a new one.
-    pub(crate) fn new(fut: F) -> Self {
-        let mut fresh = Some(fut);
-        let found = ROOMS
-            .try_with(|rooms| rooms.take(&mut fresh))
-            .ok()
-            .flatten();
-        let room = found.unwrap_or_else(|| Box::pin(fresh));
-        Pooled {
-            room: Some(room),
-            _future: PhantomData,
-        }
+impl<F: Future + 'static> Pooled<F> {
+    /// The future `make` returns, made in a free room of its type, or in a new one.
+    pub(crate) fn new(make: impl FnOnce() -> F) -> Self {
+        let room = match take_room::<F>() {
+            Some(mut room) => {
+                room.as_mut().set(Some(make()));
+                room
+            }
+            None => Box::pin(Some(make())),
+        };
+        Pooled { room: Some(room) }
     }
 }
 
-impl<F> Future for Pooled<F>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
+impl<F: Future + 'static> Future for Pooled<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let room = self.room.as_mut().expect("Pooled polled after completion");
-        let mut output: Option<F::Output> = None;
-        std::task::ready!(room.as_mut().poll_into(cx, &mut output));
-        if let Some(room) = self.room.take() {
-            give_back(room);
+        let fut = room.as_mut().as_pin_mut().expect("a Pooled room is full");
+        let output = std::task::ready!(fut.poll(cx));
+        if let Some(mut room) = self.room.take() {
+            room.set(None);
+            keep_room(room);
         }
-        Poll::Ready(output.expect("a room that completed gives its output"))
+        Poll::Ready(output)
     }
 }
 
-impl<F> Drop for Pooled<F> {
+impl<F: 'static> Drop for Pooled<F> {
     fn drop(&mut self) {
-        if let Some(room) = self.room.take() {
-            give_back(room);
+        if let Some(mut room) = self.room.take() {
+            // Dropped before the pool is borrowed: dropping a future may give back rooms of
+            // its own.
+            room.set(None);
+            keep_room(room);
         }
     }
 }
 
-/// Keeps `room`, emptied, for the next future of its type on this thread.
-fn give_back(room: Pin<Box<dyn Room>>) {
-    let _ = ROOMS.try_with(|rooms| rooms.give_back(room));
-}
-
-/// What a [`Pooled`] keeps its future in: an `Option` of the future's type, behind one
-/// allocation; `None` while in the pool.
-trait Room: Refill + Send {
-    /// Polls the future; once it completes, its output goes into `output` (an `Option` of
-    /// the output's type) and the room is empty.
-    fn poll_into(self: Pin<&mut Self>, cx: &mut Context<'_>, output: &mut dyn Any) -> Poll<()>;
-}
-
-/// Every room is an `Option` of its future's type.
+/// Every room of a [`RoomPool`] is an `Option` of its future's type.
 impl<F: 'static> Refill for Option<F> {
     fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
         match fresh.downcast_mut::<Option<F>>() {
@@ -198,32 +226,13 @@ impl<F: 'static> Refill for Option<F> {
     }
 }
 
-impl<F> Room for Option<F>
-where
-    F: Future + Send + 'static,
-    F::Output: 'static,
-{
-    fn poll_into(mut self: Pin<&mut Self>, cx: &mut Context<'_>, output: &mut dyn Any) -> Poll<()> {
-        let fut = self
-            .as_mut()
-            .as_pin_mut()
-            .expect("Pooled room polled empty");
-        let done = std::task::ready!(fut.poll(cx));
-        self.set(None);
-        if let Some(output) = output.downcast_mut::<Option<F::Output>>() {
-            *output = Some(done);
-        }
-        Poll::Ready(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn address<F>(pooled: &Pooled<F>) -> *const u8 {
-        let room: &dyn Room = &**pooled.room.as_ref().expect("a room");
-        (room as *const dyn Room).cast()
+        let room: &Option<F> = pooled.room.as_ref().expect("a room");
+        (room as *const Option<F>).cast()
     }
 
     #[test]
@@ -232,18 +241,18 @@ mod tests {
             futures_lite::future::yield_now().await;
             n * 2
         }
-        let first = Pooled::new(twice(1));
+        let first = Pooled::new(|| twice(1));
         let at = address(&first);
         assert_eq!(futures_lite::future::block_on(first), 2);
-        let second = Pooled::new(twice(2));
+        let second = Pooled::new(|| twice(2));
         assert_eq!(address(&second), at);
         // A room in use is not handed out again.
-        let third = Pooled::new(twice(3));
+        let third = Pooled::new(|| twice(3));
         assert_ne!(address(&third), at);
         assert_eq!(futures_lite::future::block_on(second), 4);
         assert_eq!(futures_lite::future::block_on(third), 6);
         // Another type of future gets a room of its own.
-        let other = Pooled::new(async { "other" });
+        let other = Pooled::new(|| async { "other" });
         assert_ne!(address(&other), at);
         drop(other);
     }
@@ -255,11 +264,11 @@ mod tests {
             drop(held);
         }
         let flag = std::sync::Arc::new(());
-        let pooled = Pooled::new(waiter(flag.clone()));
+        let pooled = Pooled::new(|| waiter(flag.clone()));
         let at = address(&pooled);
         drop(pooled);
         assert_eq!(std::sync::Arc::strong_count(&flag), 1);
-        let again = Pooled::new(waiter(flag.clone()));
+        let again = Pooled::new(|| waiter(flag.clone()));
         assert_eq!(address(&again), at);
     }
 

@@ -216,7 +216,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
             app: app.clone(),
             shared: shared.clone(),
         };
-        match Pooled::new(exchange.run(head)).await {
+        match Pooled::new(move || exchange.run(head)).await {
             Ok(After::KeepAlive) => {}
             Ok(After::Close) => break,
             Ok(After::LingerAndClose) => {
