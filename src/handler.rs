@@ -175,7 +175,7 @@ where
     }
 
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
-        slot.put(self(req));
+        slot.put_with(|| self(req));
     }
 }
 
@@ -216,7 +216,7 @@ where
     }
 
     fn handle_in(&self, req: Request, next: Next, slot: &mut FutureSlot) {
-        slot.put(self(req, next));
+        slot.put_with(|| self(req, next));
     }
 }
 

@@ -56,58 +56,13 @@ impl BufferPool {
     }
 }
 
-/// Rooms of futures kept per thread and per kind of room, of whatever future type.
+/// Empty rooms of futures kept per thread and per future type, at most.
 const MAX_ROOMS: usize = 64;
 
-/// A room a [`RoomPool`] keeps: it holds one future type, and can say whether a fresh
-/// future is of that type.
-pub(crate) trait Refill {
-    /// Moves the future out of `fresh` (an `Option` of some future type) into this room if it
-    /// holds this room's type.
-    fn refill(self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool;
-    /// Drops the future, if any.
-    fn clear(self: Pin<&mut Self>);
-}
-
-/// Empty rooms of futures, each of one type, for a thread's next futures of those types: the
-/// pool behind [`Pooled`] and behind [`FutureSlot`](crate::FutureSlot). Kept in a
-/// `thread_local!`; the most recently given back last.
-pub(crate) struct RoomPool<R: ?Sized> {
-    rooms: RefCell<Vec<Pin<Box<R>>>>,
-}
-
-impl<R: ?Sized + Refill> RoomPool<R> {
-    pub(crate) const fn new() -> Self {
-        RoomPool {
-            rooms: RefCell::new(Vec::new()),
-        }
-    }
-
-    /// A kept room of `fresh`'s type, with `fresh` moved into it; `None` when there is none
-    /// (`fresh` is then untouched).
-    pub(crate) fn take(&self, fresh: &mut dyn Any) -> Option<Pin<Box<R>>> {
-        let mut rooms = self.rooms.try_borrow_mut().ok()?;
-        let at = rooms
-            .iter_mut()
-            .rposition(|room| room.as_mut().refill(fresh))?;
-        Some(rooms.swap_remove(at))
-    }
-
-    /// Empties `room` (outside any borrow of the pool: dropping a future may give back rooms
-    /// of its own) and keeps it, if there is space.
-    pub(crate) fn give_back(&self, mut room: Pin<Box<R>>) {
-        room.as_mut().clear();
-        if let Ok(mut rooms) = self.rooms.try_borrow_mut() {
-            if rooms.len() < MAX_ROOMS {
-                rooms.push(room);
-            }
-        }
-    }
-}
-
-/// Empty rooms of [`Pooled`] futures, one list per future type, kept per thread. Typed, so
-/// that a future is made in its room instead of being made, then moved in (a move copies all
-/// of a future's size, and an exchange's is almost 2 KB).
+/// Empty rooms of futures ([`Pooled`] ones and [`FutureSlot`](crate::FutureSlot) ones), one
+/// list per future type, kept per thread. Typed, so that a future is made in its room instead
+/// of being made, then moved in (a move copies all of a future's size, and an exchange's is
+/// almost 2 KB).
 struct TypedRooms {
     /// For each future type `F`: a `Vec<Pin<Box<Option<F>>>>` of empty rooms.
     kinds: RefCell<Vec<(TypeId, Box<dyn Any>)>>,
@@ -123,7 +78,7 @@ thread_local! {
 }
 
 /// An empty room for an `F` kept by this thread, if any.
-fn take_room<F: 'static>() -> Option<Pin<Box<Option<F>>>> {
+pub(crate) fn take_room<F: 'static>() -> Option<Pin<Box<Option<F>>>> {
     ROOMS
         .try_with(|rooms| {
             let mut kinds = rooms.kinds.try_borrow_mut().ok()?;
@@ -135,7 +90,7 @@ fn take_room<F: 'static>() -> Option<Pin<Box<Option<F>>>> {
 }
 
 /// Keeps `room` (empty) for this thread's next `F`, if its list has space.
-fn keep_room<F: 'static>(room: Pin<Box<Option<F>>>) {
+pub(crate) fn keep_room<F: 'static>(room: Pin<Box<Option<F>>>) {
     debug_assert!(room.is_none(), "a room is kept empty");
     let _ = ROOMS.try_with(|rooms| {
         let Ok(mut kinds) = rooms.kinds.try_borrow_mut() else {
@@ -206,23 +161,6 @@ impl<F: 'static> Drop for Pooled<F> {
             room.set(None);
             keep_room(room);
         }
-    }
-}
-
-/// Every room of a [`RoomPool`] is an `Option` of its future's type.
-impl<F: 'static> Refill for Option<F> {
-    fn refill(mut self: Pin<&mut Self>, fresh: &mut dyn Any) -> bool {
-        match fresh.downcast_mut::<Option<F>>() {
-            Some(fresh) => {
-                self.set(fresh.take());
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn clear(mut self: Pin<&mut Self>) {
-        self.set(None);
     }
 }
 

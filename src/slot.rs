@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use http_types::Response;
 
-use crate::pool::{Refill, RoomPool};
+use crate::pool;
 use crate::response::IntoResponse;
 
 /// Room for a handler's future that is used again for the next request.
@@ -63,19 +63,41 @@ impl FutureSlot {
     where
         F: Future<Output: IntoResponse> + Send + 'static,
     {
-        let mut fresh = Some(fut);
-        if let Some(room) = &mut self.room {
-            if room.as_mut().refill(&mut fresh) {
-                return;
-            }
-        }
-        let kept = FREE.try_with(|free| free.take(&mut fresh)).ok().flatten();
-        // The room of another type is given to the thread (after `kept` was taken, so that
-        // it is not found again).
+        self.put_with(|| fut);
+    }
+
+    /// Puts the future `make` returns in the slot, as [`put`](Self::put) does, making it
+    /// in its room rather than moving it there: a future's move copies all of its size.
+    ///
+    /// ```
+    /// use smolweb::{FutureSlot, IntoResponse};
+    ///
+    /// async fn hello() -> &'static str {
+    ///     "hi"
+    /// }
+    ///
+    /// let mut slot = FutureSlot::new();
+    /// slot.put_with(hello);
+    /// assert_eq!(smol::block_on(&mut slot).len(), Some(2));
+    /// ```
+    pub fn put_with<F>(&mut self, make: impl FnOnce() -> F)
+    where
+        F: Future<Output: IntoResponse> + Send + 'static,
+    {
+        // The room in use goes to the thread's pool (its future dropped) and comes straight
+        // back if it is of `F`'s type: the pool lists rooms by type, so no downcast of a
+        // pinned room is needed.
         if let Some(old) = self.room.take() {
-            give_back(old);
+            old.keep();
         }
-        self.room = Some(kept.unwrap_or_else(|| Box::pin(fresh)));
+        let room = match pool::take_room::<F>() {
+            Some(mut room) => {
+                room.as_mut().set(Some(make()));
+                room
+            }
+            None => Box::pin(Some(make())),
+        };
+        self.room = Some(room);
     }
 
     /// Drops whatever the slot holds, keeping its room.
@@ -89,19 +111,9 @@ impl FutureSlot {
 impl Drop for FutureSlot {
     fn drop(&mut self) {
         if let Some(room) = self.room.take() {
-            give_back(room);
+            room.keep();
         }
     }
-}
-
-thread_local! {
-    /// Empty rooms given back by dropped slots.
-    static FREE: RoomPool<dyn Room> = const { RoomPool::new() };
-}
-
-/// Keeps `room`, emptied, for this thread's next slot of its future type.
-fn give_back(room: Pin<Box<dyn Room>>) {
-    let _ = FREE.try_with(|free| free.give_back(room));
 }
 
 impl std::fmt::Debug for FutureSlot {
@@ -133,11 +145,15 @@ impl Future for FutureSlot {
 /// slot's one allocation. The future's output becomes a [`Response`] as it completes, so the
 /// room holds only the future (wrapping it in an `async` block that converts would double its
 /// size: the block keeps both the future it was given and the one it awaits).
-trait Room: Refill + Send {
+trait Room: Send {
     /// # Panics
     ///
     /// When the room is empty.
     fn poll_response(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response>;
+    /// Drops the future, if any.
+    fn clear(self: Pin<&mut Self>);
+    /// Empties the room and gives it to this thread's pool, for the next future of its type.
+    fn keep(self: Pin<Box<Self>>);
 }
 
 impl<F> Room for Option<F>
@@ -149,6 +165,16 @@ where
             .expect("FutureSlot polled while empty")
             .poll(cx)
             .map(IntoResponse::into_response)
+    }
+
+    fn clear(mut self: Pin<&mut Self>) {
+        self.set(None);
+    }
+
+    fn keep(mut self: Pin<Box<Self>>) {
+        // Dropped before the pool is borrowed: dropping a future may keep rooms of its own.
+        self.as_mut().set(None);
+        pool::keep_room(self);
     }
 }
 

@@ -78,7 +78,7 @@ where
 
     fn call_in(&self, req: Request, slot: &mut FutureSlot) {
         let state = req.state_arc::<S>();
-        slot.put((self.f)(req, state));
+        slot.put_with(|| (self.f)(req, state));
     }
 
     fn needs_state(&self) -> Option<StateNeed> {
