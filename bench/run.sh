@@ -7,6 +7,7 @@
 # Knobs (environment): RUNS (3), DURATION seconds per wrk run (5), WARMUP seconds of wrk
 # before each measured run (1), CONNS_LOW (64), CONNS_HIGH (1000), CONNS_FILES (64),
 # HOLD_CONNS (1000), ALLOC_N (10000), CALLGRIND_N (20000), CALLGRIND (auto|0|1),
+# CALLGRIND_PAUSE_US (300: the callgrind client's pause before each request),
 # SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (18080: uses BASE_PORT+1 .. +9), SKIP_BUILD (0),
 # WS_CONNS (64), WS_BYTES (32: the size of each echoed WebSocket message),
 # SKIP_INSTALL (0), CONNS_SCALE (10000, or less where the fd limit is lower), ONLY (empty: every section; or some of "plain files
@@ -32,6 +33,7 @@ scale_cap=$(( ($(ulimit -Hn) - 64) / 2 / 100 * 100 ))
 CONNS_SCALE=${CONNS_SCALE:-$(( scale_cap < 10000 ? scale_cap : 10000 ))}
 ALLOC_N=${ALLOC_N:-10000}
 CALLGRIND_N=${CALLGRIND_N:-20000}
+CALLGRIND_PAUSE_US=${CALLGRIND_PAUSE_US:-300}
 CALLGRIND=${CALLGRIND:-auto}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -714,7 +716,7 @@ callgrind_ir() {
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" 120 || { cat "$RAW/callgrind-$name-$n.log" >&2; die "$name did not start under valgrind"; }
-  if ! taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" / "$n" >>"$RAW/callgrind-$name-$n.log" 2>&1; then
+  if ! DRIVE_PAUSE_US=$CALLGRIND_PAUSE_US taskset -c "$CLIENT_CPU" "$DRIVE" "127.0.0.1:$port" / "$n" >>"$RAW/callgrind-$name-$n.log" 2>&1; then
     warn "callgrind $name: driving $n requests failed"
   fi
   # SIGTERM: valgrind runs callgrind's exit code for a fatal signal and writes the profile
@@ -742,7 +744,7 @@ log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/
   echo "nginx: $("$NGINX" -v 2>&1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "valgrind: $(valgrind --version 2>/dev/null || echo none)"
-  echo "RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP CONNS_LOW=$CONNS_LOW CONNS_HIGH=$CONNS_HIGH CONNS_FILES=$CONNS_FILES HOLD_CONNS=$HOLD_CONNS ALLOC_N=$ALLOC_N CALLGRIND_N=$CALLGRIND_N SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
+  echo "RUNS=$RUNS DURATION=$DURATION WARMUP=$WARMUP CONNS_LOW=$CONNS_LOW CONNS_HIGH=$CONNS_HIGH CONNS_FILES=$CONNS_FILES HOLD_CONNS=$HOLD_CONNS ALLOC_N=$ALLOC_N CALLGRIND_N=$CALLGRIND_N CALLGRIND_PAUSE_US=$CALLGRIND_PAUSE_US SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
 } >"$RAW/meta.txt"
 
 if want plain; then
