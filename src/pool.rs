@@ -6,7 +6,7 @@
 //! the steady state the same few rooms go round, so a request allocates nothing for them,
 //! while ten thousand idle connections cost ten thousand small tasks, not ten thousand sets
 //! of rooms. A room may be taken on one thread and given back on another (a task moved); each
-//! pool keeps at most a fixed number, so none grows without bound.
+//! pool keeps at most a fixed number (rooms: per future type), so none grows without bound.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -59,50 +59,48 @@ impl BufferPool {
 /// Empty rooms of futures kept per thread and per future type, at most.
 const MAX_ROOMS: usize = 64;
 
-/// Empty rooms of futures ([`Pooled`] ones and [`FutureSlot`](crate::FutureSlot) ones), one
-/// list per future type, kept per thread. Typed, so that a future is made in its room instead
-/// of being made, then moved in (a move copies all of a future's size, and an exchange's is
-/// almost 2 KB).
-struct TypedRooms {
-    /// For each future type `F`: a `Vec<Pin<Box<Option<F>>>>` of empty rooms.
-    kinds: RefCell<Vec<(TypeId, Box<dyn Any>)>>,
-}
-
 thread_local! {
-    /// The rooms of [`Pooled`] futures.
-    static ROOMS: TypedRooms = const {
-        TypedRooms {
-            kinds: RefCell::new(Vec::new()),
-        }
-    };
+    /// Empty rooms of futures ([`Pooled`] ones and [`FutureSlot`](crate::FutureSlot) ones):
+    /// for each future type `F`, a `Vec<Pin<Box<Option<F>>>>`. Listed by type so that a future
+    /// is made in its room instead of being made, then moved in (a move copies all of a
+    /// future's size, and an exchange's is almost 2 KB).
+    static ROOMS: RefCell<Vec<(TypeId, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty room for an `F` kept by this thread, if any.
-pub(crate) fn take_room<F: 'static>() -> Option<Pin<Box<Option<F>>>> {
-    ROOMS
+/// A room holding the future `make` returns: an empty one of its type kept by this thread,
+/// or a new one. The future is made in the room, not moved there.
+pub(crate) fn room_with<F: 'static>(make: impl FnOnce() -> F) -> Pin<Box<Option<F>>> {
+    let kept = ROOMS
         .try_with(|rooms| {
-            let mut kinds = rooms.kinds.try_borrow_mut().ok()?;
+            let mut kinds = rooms.try_borrow_mut().ok()?;
             let (_, list) = kinds.iter_mut().find(|(t, _)| *t == TypeId::of::<F>())?;
             list.downcast_mut::<Vec<Pin<Box<Option<F>>>>>()?.pop()
         })
         .ok()
-        .flatten()
+        .flatten();
+    match kept {
+        Some(mut room) => {
+            room.as_mut().set(Some(make()));
+            room
+        }
+        None => Box::pin(Some(make())),
+    }
 }
 
-/// Keeps `room` (empty) for this thread's next `F`, if its list has space.
-pub(crate) fn keep_room<F: 'static>(room: Pin<Box<Option<F>>>) {
-    debug_assert!(room.is_none(), "a room is kept empty");
+/// Empties `room` (dropping its future first, outside any borrow of the pool: dropping a
+/// future may keep rooms of its own) and keeps it for this thread's next `F`, if its list has
+/// space.
+pub(crate) fn keep_room<F: 'static>(mut room: Pin<Box<Option<F>>>) {
+    room.set(None);
     let _ = ROOMS.try_with(|rooms| {
-        let Ok(mut kinds) = rooms.kinds.try_borrow_mut() else {
+        let Ok(mut kinds) = rooms.try_borrow_mut() else {
             return;
         };
         let at = match kinds.iter().position(|(t, _)| *t == TypeId::of::<F>()) {
             Some(at) => at,
             None => {
-                kinds.push((
-                    TypeId::of::<F>(),
-                    Box::new(Vec::<Pin<Box<Option<F>>>>::new()),
-                ));
+                let list: Vec<Pin<Box<Option<F>>>> = Vec::new();
+                kinds.push((TypeId::of::<F>(), Box::new(list)));
                 kinds.len() - 1
             }
         };
@@ -127,14 +125,9 @@ pub(crate) struct Pooled<F: 'static> {
 impl<F: Future + 'static> Pooled<F> {
     /// The future `make` returns, made in a free room of its type, or in a new one.
     pub(crate) fn new(make: impl FnOnce() -> F) -> Self {
-        let room = match take_room::<F>() {
-            Some(mut room) => {
-                room.as_mut().set(Some(make()));
-                room
-            }
-            None => Box::pin(Some(make())),
-        };
-        Pooled { room: Some(room) }
+        Pooled {
+            room: Some(room_with(make)),
+        }
     }
 }
 
@@ -145,8 +138,7 @@ impl<F: Future + 'static> Future for Pooled<F> {
         let room = self.room.as_mut().expect("Pooled polled after completion");
         let fut = room.as_mut().as_pin_mut().expect("a Pooled room is full");
         let output = std::task::ready!(fut.poll(cx));
-        if let Some(mut room) = self.room.take() {
-            room.set(None);
+        if let Some(room) = self.room.take() {
             keep_room(room);
         }
         Poll::Ready(output)
@@ -155,10 +147,7 @@ impl<F: Future + 'static> Future for Pooled<F> {
 
 impl<F: 'static> Drop for Pooled<F> {
     fn drop(&mut self) {
-        if let Some(mut room) = self.room.take() {
-            // Dropped before the pool is borrowed: dropping a future may give back rooms of
-            // its own.
-            room.set(None);
+        if let Some(room) = self.room.take() {
             keep_room(room);
         }
     }

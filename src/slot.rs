@@ -90,14 +90,7 @@ impl FutureSlot {
         if let Some(old) = self.room.take() {
             old.keep();
         }
-        let room = match pool::take_room::<F>() {
-            Some(mut room) => {
-                room.as_mut().set(Some(make()));
-                room
-            }
-            None => Box::pin(Some(make())),
-        };
-        self.room = Some(room);
+        self.room = Some(pool::room_with(make));
     }
 
     /// Drops whatever the slot holds, keeping its room.
@@ -171,9 +164,7 @@ where
         self.set(None);
     }
 
-    fn keep(mut self: Pin<Box<Self>>) {
-        // Dropped before the pool is borrowed: dropping a future may keep rooms of its own.
-        self.as_mut().set(None);
+    fn keep(self: Pin<Box<Self>>) {
         pool::keep_room(self);
     }
 }
