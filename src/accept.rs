@@ -84,10 +84,10 @@ async fn run<T: Transport>(
 /// What a connection's task races its connection with: the start of shutdown, which wakes
 /// the task so that the connection sees it (a listed connection keeps no wait of its own:
 /// see `conn::serve`), then the drain's cancellation. While the connection lives it waits in
-/// a slot of the watch's list ([`Watch::woken`]); the drain's listener is made only once
+/// a slot of the watch's list ([`Watch::begun`]); the drain's listener is made only once
 /// shutdown has begun (the drain cancels only after that).
 async fn guard(watch: &Watch, tracked: &Tracked) {
-    watch.woken().await;
+    watch.begun().await;
     tracked.cancelled().await;
 }
 

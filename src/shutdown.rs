@@ -5,15 +5,15 @@
 //! ones after the response in progress (which says `Connection: close`). A server's accept
 //! loop then stops accepting and waits on its [`Drain`]: each connection task it spawned holds
 //! a [`Tracked`], and the drain completes when the last one is dropped, or, at the deadline,
-//! cancels the connections still open. Nothing polls: every wait here ends with a channel
-//! closing, and no message is ever sent on these channels.
+//! cancels the connections still open. Nothing polls: the signal is a [`WakeAll`] (each
+//! waiting connection a slot in one list), and the drain's waits end with a channel closing
+//! (no message is ever sent on these channels).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use async_io::Timer;
 use smol::channel::{self, Receiver, Recv, Sender};
@@ -33,27 +33,21 @@ pub(crate) enum Stop {
 /// [`Watch`].
 #[derive(Debug)]
 pub(crate) struct Signal {
-    /// Closed by [`begin`](Self::begin).
-    tx: Sender<()>,
     watch: Watch,
 }
 
 impl Signal {
     pub(crate) fn new() -> Self {
-        let (tx, rx) = channel::bounded(1);
         Signal {
-            tx,
             watch: Watch {
-                rx,
-                tasks: Arc::default(),
+                event: Arc::default(),
             },
         }
     }
 
     /// Begins shutdown (once; later calls do nothing).
     pub(crate) fn begin(&self) {
-        self.tx.close();
-        self.watch.tasks.wake_all();
+        self.watch.event.wake_all();
     }
 
     /// What connections watch (clone it to keep one).
@@ -65,36 +59,28 @@ impl Signal {
 /// A view of a [`Signal`]: whether shutdown has begun, and a wait for it.
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
-    rx: Receiver<()>,
-    /// The tasks that wait with [`woken`](Self::woken): woken after `rx` is closed.
-    tasks: Arc<WakeAll>,
+    /// Happens at [`Signal::begin`].
+    event: Arc<WakeAll>,
 }
 
 impl Watch {
     pub(crate) fn has_begun(&self) -> bool {
-        self.rx.is_closed()
+        self.event.is_done()
     }
 
-    /// Completes when shutdown begins.
-    pub(crate) fn begun(&self) -> Closed<'_> {
-        Closed::new(&self.rx)
-    }
-
-    /// Completes when shutdown begins, as [`begun`](Self::begun), for a wait as long as a
-    /// connection's: it costs a slot in a shared list, not an allocation of its own.
-    pub(crate) fn woken(&self) -> Wait<'_> {
-        self.tasks.wait()
+    /// Completes when shutdown begins. A wait as long as a connection's costs a slot in a
+    /// shared list, not an allocation of its own; polled again with the same waker, it is one
+    /// atomic load.
+    pub(crate) fn begun(&self) -> Wait<'_> {
+        self.event.wait()
     }
 
     /// Completes when shutdown begins; owns what it waits on, so it can be kept and polled
-    /// again and again (its listener stays registered between polls).
+    /// again and again (its slot stays registered between polls).
     #[cfg(feature = "websocket")]
     pub(crate) fn begun_owned(&self) -> impl Future<Output = ()> + Send + 'static {
-        let rx = self.rx.clone();
-        async move {
-            // Never a message: this returns when the channel is closed.
-            let _ = rx.recv().await;
-        }
+        let event = self.event.clone();
+        async move { event.wait().await }
     }
 }
 

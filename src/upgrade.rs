@@ -177,7 +177,7 @@ impl Upgraded {
     }
 }
 
-// Nothing in it is ever pinned in place (the shutdown channel's receiver is only borrowed), so
+// Nothing in it is ever pinned in place (the shutdown signal is only borrowed), so
 // it may move while a read or write is pending.
 impl Unpin for Upgraded {}
 

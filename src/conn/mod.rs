@@ -147,7 +147,7 @@ pub(crate) async fn serve<A: Respond, T: Transport>(
     // pay for. Any other (`Service::serve_connection`) waits in a slot of the watch's list,
     // taken once per connection, not once per request.
     // (Boxed: a listed connection's future has no room for it.)
-    let mut stop = idle_list.is_none().then(|| Box::new(shutdown.woken()));
+    let mut stop = idle_list.is_none().then(|| Box::new(shutdown.begun()));
     let mut deadline = Deadline::new();
     let secure = shared.transport.tls().is_some();
     let mut first = true;
