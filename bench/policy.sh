@@ -30,8 +30,6 @@ declare -A KNOBS=(
   [poll16]="SMOLWEB_TUNE_POLL_EVERY=16"
   [poll128]="SMOLWEB_TUNE_POLL_EVERY=128"
   [poll256]="SMOLWEB_TUNE_POLL_EVERY=256"
-  [space64]="SMOLWEB_TUNE_RECV_SPACING=64"
-  [space256]="SMOLWEB_TUNE_RECV_SPACING=256"
   [direct]="SMOLWEB_TUNE_YIELD_AFTER=0 SMOLWEB_TUNE_MISS_YIELDS=0"
 )
 # VARIANTS="default poll256" bench/policy.sh measures only those (and nginx).

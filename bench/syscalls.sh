@@ -10,7 +10,7 @@
 # `perf` (Debian's linux-perf) with tracepoints readable (root). Build first:
 # `cargo build --release --examples` in the repository and `cargo build --release` here.
 #
-#   VARIANTS="default space256" bench/syscalls.sh 1000
+#   VARIANTS="default poll256" bench/syscalls.sh 1000
 #                                       # the scheduling variants bench/policy.sh built
 #                                       # (target/policy/NAME), twice each, alternating
 set -euo pipefail

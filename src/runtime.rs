@@ -45,15 +45,6 @@ const MISS_YIELDS: u8 = tuned(option_env!("SMOLWEB_TUNE_MISS_YIELDS"), 4) as u8;
 pub(crate) const YIELD_AFTER_RESPONSE: bool =
     tuned(option_env!("SMOLWEB_TUNE_YIELD_AFTER"), 1) != 0;
 
-/// After a `recv` that found nothing, the next is tried only once this many other tasks have
-/// run on the thread (yielding without a `recv` until then, at most [`MAX_SKIPS`] times), so
-/// that a short queue of yielding connections does not spin on failing `recv`s.
-/// (`SMOLWEB_TUNE_RECV_SPACING=N` at build time for the study; 0 turns it off.)
-const RECV_SPACING: u64 = tuned(option_env!("SMOLWEB_TUNE_RECV_SPACING"), 0) as u64;
-
-/// Yields without a `recv` in a row, at most (see [`RECV_SPACING`]).
-const MAX_SKIPS: u8 = 32;
-
 /// A scheduling constant: `default`, or the decimal number in `value`, an environment
 /// variable read when the crate is *built* (`option_env!`), for `bench/policy.sh`, which
 /// measures variants side by side. Anything but digits is a build error.
@@ -205,8 +196,6 @@ pub(crate) struct MissedRecv {
     last_recv: AtomicU64,
     /// `recv`s in a row that found nothing and yielded.
     misses: AtomicU8,
-    /// Yields in a row without a `recv` (see [`RECV_SPACING`]).
-    skips: AtomicU8,
 }
 
 impl MissedRecv {
@@ -215,25 +204,6 @@ impl MissedRecv {
     pub(crate) fn others_ran(&self) -> bool {
         let now = tasks_run();
         now.wrapping_sub(self.last_recv.swap(now, Relaxed)) > 1
-    }
-
-    /// Called before a `recv`: true to yield once more without it, because the last `recv`
-    /// found nothing and fewer than [`RECV_SPACING`] other tasks have run since.
-    pub(crate) fn too_soon(&self) -> bool {
-        if RECV_SPACING == 0 || self.misses.load(Relaxed) == 0 {
-            return false;
-        }
-        let since = tasks_run().wrapping_sub(self.last_recv.load(Relaxed));
-        let skips = self.skips.load(Relaxed);
-        // Empty in the default build (the constant is 0, and returned above): clippy sees it.
-        #[allow(clippy::reversed_empty_ranges)]
-        let spaced = (2..RECV_SPACING).contains(&since);
-        if spaced && skips < MAX_SKIPS {
-            self.skips.store(skips + 1, Relaxed);
-            return true;
-        }
-        self.skips.store(0, Relaxed);
-        false
     }
 
     /// A `recv` found bytes (or an end): the count of misses starts again.

@@ -181,10 +181,6 @@ impl<S: AsFd + Send + Sync + 'static> Transport for SocketTransport<S> {
         // Reading never raises SIGPIPE. Between keep-alive requests the connection yields to
         // the other tasks before reading (`conn/mod.rs`), so under load this `recv` usually
         // finds the next request and no wait on the reactor (with its `epoll_ctl`) is needed.
-        if self.missed.too_soon() {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
         let others_ran = self.missed.others_ran();
         loop {
             match rustix::net::recv(&self.stream, &mut *buf, RecvFlags::empty()) {
